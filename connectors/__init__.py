@@ -1,0 +1,1 @@
+"""Source connectors: one package per source kind, plus the CRM sandbox."""

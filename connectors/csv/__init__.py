@@ -1,0 +1,1 @@
+"""CSV / XLSX exports as a source (``kind = "csv"``)."""

@@ -1,0 +1,1 @@
+"""Scheduled and scripted work that wires the library together (sync, demo, ...)."""

@@ -1,0 +1,169 @@
+"""Every command through Typer's CliRunner: outputs, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.csv_factory import write_config, write_csv
+from tracker.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    csv_path = write_csv(tmp_path / "deals.csv", 120)
+    return write_config(tmp_path, csv_path, "sqlite:///tracker.db")
+
+
+def _commands() -> list[list[str]]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    paths: list[list[str]] = [[]]
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        paths.append([name])
+        for sub in getattr(cmd, "commands", {}):
+            paths.append([name, sub])
+    return paths
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p) or "tracker")
+def test_every_command_has_help(path: list[str]) -> None:
+    code, out, _ = invoke(*path, "--help")
+    assert code == 0
+    assert "Usage:" in out
+    # a help text of its own, not just the usage line
+    assert len([line for line in out.splitlines() if line.strip()]) > 3
+
+
+def test_init_writes_a_starter_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "tracker.toml"
+    code, out, _ = invoke("--config", str(target), "init")
+    assert code == 0 and "wrote" in out
+    assert "[sources.export.columns]" in target.read_text(encoding="utf-8")
+    code, _, err = invoke("--config", str(target), "init")
+    assert (
+        code == 2 and err.strip() == f"error: {target} already exists; pass --force to overwrite it"
+    )
+    assert invoke("--config", str(target), "init", "--force")[0] == 0
+
+
+def test_sync_status_and_resync(config: Path) -> None:
+    code, out, _ = invoke("--config", str(config), "sync")
+    assert code == 0
+    assert "export" in out and "120" in out
+    code, out, _ = invoke("--config", str(config), "status", "--format", "json")
+    assert code == 0
+    status = json.loads(out)
+    [row] = status["sources"]
+    assert (row["source"], row["outcome"], row["deals"], row["changed"]) == (
+        "export",
+        "ok",
+        120,
+        138,
+    )
+    assert row["age"].endswith("s ago")
+    code, out, _ = invoke("--config", str(config), "--quiet", "sync", "export")
+    assert code == 0 and out == ""
+    status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
+    assert status["sources"][0]["changed"] == 0
+    code, out, _ = invoke("--config", str(config), "status")
+    assert code == 0 and "export" in out and "ok" in out
+
+
+def test_dry_run_writes_nothing(config: Path) -> None:
+    code, out, _ = invoke("--config", str(config), "sync", "--dry-run")
+    assert code == 0 and "Dry run: nothing was written" in out
+    status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
+    assert status["sources"][0]["outcome"] is None
+
+
+def test_tracker_config_env_is_used(config: Path) -> None:
+    code, out, _ = invoke("config", "show", env={"TRACKER_CONFIG": str(config)})
+    assert code == 0
+    assert json.loads(out)["sources"]["export"]["kind"] == "csv"
+
+
+def test_config_show_hides_secrets(tmp_path: Path) -> None:
+    cfg = tmp_path / "tracker.toml"
+    cfg.write_text(
+        '[store]\nurl = "postgresql+psycopg://ops:hunter2@db.local/tracker"\n', encoding="utf-8"
+    )
+    code, out, _ = invoke("--config", str(cfg), "config", "show")
+    assert code == 0 and "hunter2" not in out and "***" in out
+
+
+def test_config_error_is_one_line_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "tracker.toml"
+    cfg.write_text("[tracker]\ntimezone = 'Nowhere/City'\n", encoding="utf-8")
+    code, _, err = invoke("--config", str(cfg), "status")
+    assert code == 2
+    assert (
+        err
+        == "error: tracker.timezone: unknown time zone 'Nowhere/City'; use an IANA name such as 'Europe/Berlin'\n"
+    )
+    code, _, err = invoke("--config", str(cfg), "--verbose", "status")
+    assert code == 2 and "Traceback (most recent call last)" in err
+
+
+def test_missing_config_hint(tmp_path: Path) -> None:
+    code, _, err = invoke("--config", str(tmp_path / "none.toml"), "sync")
+    assert code == 2 and "run `tracker init`" in err and err.count("\n") == 1
+
+
+def test_unknown_source_exit_2(config: Path) -> None:
+    code, _, err = invoke("--config", str(config), "sync", "crm")
+    assert code == 2 and err == "error: unknown source 'crm'; configured sources: export\n"
+
+
+def test_partial_failure_exits_3(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    source_part = text[text.index("[sources.export]") :]
+    broken = source_part.replace("[sources.export", "[sources.broken").replace(
+        'path = "', 'path = "missing-'
+    )
+    config.write_text(text + broken, encoding="utf-8")
+    code, _, err = invoke("--config", str(config), "sync")
+    assert code == 3
+    assert "error: broken: " in err and "missing-" in err and "file not found" in err
+    code, _, _ = invoke("--config", str(config), "sync", "broken")
+    assert code == 1
+
+
+def test_rejected_rows_are_reported(tmp_path: Path) -> None:
+    csv_path = write_csv(tmp_path / "deals.csv", 10)
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    lines.append("OPPX,n,a,m,r,acc,Won,2026-13-45,2026-01-01,1,1,USD")
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = write_config(tmp_path, csv_path, "sqlite:///tracker.db")
+    code, _, err = invoke("--config", str(cfg), "sync")
+    assert code == 0
+    assert "warning: export: deals.csv:12: engage_date: '2026-13-45' is not a date" in err
+
+
+def test_db_upgrade_and_outdated_store(tmp_path: Path, config: Path) -> None:
+    code, out, _ = invoke("--config", str(config), "db", "upgrade")
+    assert code == 0 and "upgraded: empty →" in out
+    code, out, _ = invoke("--config", str(config), "db", "upgrade")
+    assert code == 0 and "up to date" in out
+    from alembic import command
+
+    from tracker.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'tracker.db'}")
+    cfg = store._alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    code, _, err = invoke("--config", str(config), "status")
+    assert code == 1 and "run `tracker db upgrade`" in err and err.count("\n") == 1

@@ -1,0 +1,87 @@
+"""Shared fixtures: stores on every database, settings, sample exports.
+
+The store fixtures run each test on a SQLite file in ``tmp_path`` and, when
+``TRACKER_TEST_DATABASE_URL`` is set, on PostgreSQL too (each test in its own schema,
+dropped afterwards). Without that variable the PostgreSQL cases are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from connectors.registry import settings_models
+from tracker.settings import Settings, settings_from_dict
+from tracker.store import Store
+
+PG_ENV = "TRACKER_TEST_DATABASE_URL"
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    url = make_url(base)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield _pg_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated, empty store on each database."""
+    s = Store(store_url)
+    s.ensure_ready()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty SQLite store (for tests about files and CLI wiring)."""
+    s = Store(f"sqlite:///{tmp_path / 'tracker.db'}")
+    s.ensure_ready()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
+    """Build validated ``Settings`` from a dict (as parsed TOML), relative to ``tmp_path``.
+
+    ``settings_factory({"store": {...}}, timezone="Europe/Berlin")``: keyword arguments
+    override keys of ``[tracker]``.
+    """
+
+    def make(raw: dict[str, Any] | None = None, **tracker: Any) -> Settings:
+        data = dict(raw or {})
+        if tracker:
+            data["tracker"] = {**data.get("tracker", {}), **tracker}
+        return settings_from_dict(data, base_dir=tmp_path, source_models=settings_models())
+
+    return make

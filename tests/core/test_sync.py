@@ -1,0 +1,178 @@
+"""The sync engine: batch + cursor atomicity, run records, crashes, locks, dry runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.core.sync_worker import PER_BATCH
+from tracker.errors import BudgetExhausted, SourceError
+from tracker.records import Batch, DealRecord, JsonDict, RejectedRow
+from tracker.store import Store
+from tracker.sync import load_cursor, run_sync
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def count(store: Store, sql: str) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def cursor_of(store: Store, source: str) -> JsonDict | None:
+    with store.engine.connect() as conn:
+        return load_cursor(conn, source)
+
+
+def deals(start: int, n: int) -> list[DealRecord]:
+    return [DealRecord(external_id=f"D{i}", amount=float(i)) for i in range(start, start + n)]
+
+
+def test_batches_commit_with_their_cursor_and_resume(store: Store) -> None:
+    seen: list[JsonDict | None] = []
+
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        seen.append(cursor)
+        start = int((cursor or {}).get("next", 0))
+        for s in range(start, 30, 10):
+            yield Batch(
+                deals=deals(s, 10),
+                cursor={"next": s + 10},
+                rejected=[RejectedRow("f.csv:3", "bad")] if s == 0 else [],
+            )
+
+    first = run_sync(store, "src", "test", source)
+    assert first.outcome == "ok" and first.exit_code == 0
+    assert first.counts.received["deals"] == 30 and first.counts.changed["deals"] == 30
+    assert first.rejected_total == 1
+    second = run_sync(store, "src", "test", source)
+    assert seen == [None, {"next": 30}]
+    assert second.records == 0
+    runs = count(store, "SELECT count(*) FROM sync_runs WHERE source='src' AND outcome='ok'")
+    assert runs == 2
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT counts FROM sync_runs ORDER BY id LIMIT 1")).scalar_one()
+    if isinstance(stored, str):
+        import json
+
+        stored = json.loads(stored)
+    assert stored["rejected"] == 1 and stored["rejected_examples"] == ["f.csv:3: bad"]
+
+
+def test_failure_keeps_committed_batches_and_their_cursor(store: Store) -> None:
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        yield Batch(deals=deals(0, 5), cursor={"page": 1})
+        raise SourceError("the CRM went away")
+
+    result = run_sync(store, "src", "test", source)
+    assert (result.outcome, result.exit_code, result.error) == ("failed", 1, "the CRM went away")
+    assert count(store, "SELECT count(*) FROM deals") == 5
+    assert cursor_of(store, "src") == {"page": 1}
+
+
+def test_budget_exhaustion_stops_with_exit_3(store: Store) -> None:
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        yield Batch(deals=deals(0, 5), cursor={"page": 1})
+        raise BudgetExhausted("API budget spent; rerun tomorrow to resume")
+
+    result = run_sync(store, "src", "test", source)
+    assert (result.outcome, result.exit_code) == ("stopped", 3)
+
+
+def test_bad_batch_rolls_back_whole_and_cursor_stays(store: Store) -> None:
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        yield Batch(deals=deals(0, 5), cursor={"page": 1})
+        yield Batch(
+            deals=[*deals(5, 5), DealRecord(external_id=None)],  # type: ignore[arg-type]
+            cursor={"page": 2},
+        )
+
+    with pytest.raises(Exception, match="(?i)null|constraint"):
+        run_sync(store, "src", "test", source)
+    assert count(store, "SELECT count(*) FROM deals") == 5
+    assert cursor_of(store, "src") == {"page": 1}
+    assert count(store, "SELECT count(*) FROM sync_runs WHERE outcome='failed'") == 1
+
+
+def test_dry_run_writes_nothing(store: Store) -> None:
+    run_sync(store, "src", "test", lambda c: iter([Batch(deals=deals(0, 3), cursor={"a": 1})]))
+    result = run_sync(
+        store,
+        "src",
+        "test",
+        lambda c: iter(
+            [
+                Batch(
+                    deals=deals(1, 4),
+                    complete_deal_ids=frozenset(f"D{i}" for i in range(1, 5)),
+                    cursor={"a": 2},
+                )
+            ]
+        ),
+        dry_run=True,
+    )
+    assert result.outcome == "dry-run"
+    assert result.counts.changed["deals"] == 2 and result.counts.deleted == 1
+    assert count(store, "SELECT count(*) FROM deals") == 3
+    assert count(store, "SELECT count(*) FROM deals WHERE is_deleted = true") == 0
+    assert cursor_of(store, "src") == {"a": 1}
+    assert count(store, "SELECT count(*) FROM sync_runs") == 1
+
+
+def _worker(store_url: str, source: str, total: int, delay: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.core.sync_worker", store_url, source, str(total), str(delay)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("kill_after", [1, 3])
+def test_kill_9_mid_sync_then_rerun_is_exact(store: Store, kill_after: int) -> None:
+    proc = _worker(store.url, "crash", 40, 0.05)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        cur = cursor_of(store, "crash")
+        if cur and cur["n"] >= kill_after:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    cur = cursor_of(store, "crash")
+    assert cur is not None
+    # whatever the moment of the kill: whole batches only, and the cursor matches them
+    assert count(store, "SELECT count(*) FROM deals") == cur["n"] * PER_BATCH
+    rerun = _worker(store.url, "crash", 40, 0)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert out.startswith("ok")
+    assert count(store, "SELECT count(*) FROM deals") == 40 * PER_BATCH
+    assert count(store, "SELECT count(DISTINCT external_id) FROM deals") == 40 * PER_BATCH
+    assert count(store, "SELECT count(*) FROM sync_runs WHERE outcome='interrupted'") == 1
+
+
+def test_one_writer_per_source(store: Store) -> None:
+    proc = _worker(store.url, "busy", 200, 0.05)
+    try:
+        deadline = time.monotonic() + 60
+        while not cursor_of(store, "busy") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(SourceError, match="another sync of source 'busy' is running"):
+            run_sync(store, "busy", "test", lambda c: iter([Batch(deals=deals(0, 1))]))
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # another source is not blocked
+    assert (
+        run_sync(store, "free", "test", lambda c: iter([Batch(deals=deals(0, 1))])).outcome == "ok"
+    )

@@ -1,0 +1,63 @@
+"""Shared CLI state: global options, settings loaded once, the store, consoles."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from tracker.settings import DEFAULT_CONFIG_NAME, Settings, load_settings
+from tracker.store import Store
+
+
+@dataclass
+class AppState:
+    """Global options and lazily loaded settings/store, kept in ``ctx.obj``."""
+
+    config: Path | None = None
+    verbose: bool = False
+    quiet: bool = False
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    _settings: Settings | None = None
+    _store: Store | None = None
+
+    @property
+    def config_path(self) -> Path:
+        """``--config``, else ``$TRACKER_CONFIG``, else ``./tracker.toml``."""
+        if self.config is not None:
+            return self.config
+        env = os.environ.get("TRACKER_CONFIG")
+        return Path(env) if env else Path(DEFAULT_CONFIG_NAME)
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings (loaded on first use)."""
+        if self._settings is None:
+            from connectors.registry import settings_models
+
+            self._settings = load_settings(self.config_path, settings_models())
+        return self._settings
+
+    def store(self, *, ready: bool = True) -> Store:
+        """The store; with ``ready`` a new database is created, an outdated one refused."""
+        if self._store is None:
+            self._store = Store(self.settings.store.url)
+        if ready:
+            self._store.ensure_ready()
+        return self._store
+
+    def info(self, message: str) -> None:
+        """A progress/info line on stderr unless --quiet."""
+        if not self.quiet:
+            self.err.print(message, highlight=False)
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The ``AppState`` of the running command."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj

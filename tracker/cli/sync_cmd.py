@@ -1,0 +1,126 @@
+"""``tracker sync``: pull every (or the named) source into the store."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tracker.cli.common import AppState, state
+from tracker.errors import ConfigError, TrackerError
+from tracker.sync import Progress as SyncProgress
+from tracker.sync import SyncResult, run_sync
+
+MAX_REJECTS_SHOWN = 10
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+    app.command("sync")(sync)
+
+
+def sync(
+    ctx: typer.Context,
+    sources: list[str] | None = typer.Argument(None, help="Source names (default: all)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    reconcile: bool = typer.Option(
+        False, "--reconcile", help="Also compare id sets with the source to catch hard deletes."
+    ),
+) -> None:
+    """Sync deals, accounts, owners and line items from the sources into the store.
+
+    Exit codes: 0 all synced, 1 error, 2 configuration error, 3 partial (some sources
+    failed or stopped on their API budget, others synced).
+    """
+    st = state(ctx)
+    settings = st.settings
+    names = list(sources or settings.sources)
+    if not names:
+        raise ConfigError(f"no sources configured in {st.config_path}: add a [sources.NAME] table")
+    for name in names:
+        settings.source(name)
+    st.store()  # create or check the schema before any source starts
+    results = [_sync_one(st, name, dry_run=dry_run, reconcile=reconcile) for name in names]
+    _summary(st, results, dry_run)
+    ok = [r for r in results if r.exit_code == 0]
+    if len(ok) == len(results):
+        return
+    if ok:
+        raise typer.Exit(3)
+    codes = {r.exit_code for r in results}
+    raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+def _sync_one(st: AppState, name: str, *, dry_run: bool, reconcile: bool) -> SyncResult:
+    from connectors.base import SyncContext
+    from connectors.registry import connector_class
+
+    settings = st.settings
+    source = settings.source(name)
+    context = SyncContext(tracker=settings.tracker, reconcile=reconcile, dry_run=dry_run)
+    connector = connector_class(source.kind)(name, source, context)
+    try:
+        connector.check()
+    except TrackerError as exc:
+        st.err.print(f"error: {name}: {exc}", highlight=False, markup=False)
+        return SyncResult(source=name, outcome="failed", error=str(exc), exit_code=exc.exit_code)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} records"),
+        TextColumn("{task.fields[rate]:,.0f}/s"),
+        TimeElapsedColumn(),
+        console=st.err,
+        transient=True,
+        disable=st.quiet,
+    ) as bar:
+        task: TaskID = bar.add_task(name, total=None, rate=0.0)
+
+        def report(p: SyncProgress) -> None:
+            bar.update(task, completed=p.records, total=p.expected_total, rate=p.rate)
+
+        result = run_sync(
+            st.store(), name, source.kind, connector.batches, on_progress=report, dry_run=dry_run
+        )
+    if result.error:
+        st.err.print(f"error: {name}: {result.error}", highlight=False, markup=False)
+    for rejected in result.rejected[:MAX_REJECTS_SHOWN]:
+        st.err.print(f"warning: {name}: {rejected}", highlight=False, markup=False)
+    if result.rejected_total > MAX_REJECTS_SHOWN:
+        st.err.print(
+            f"warning: {name}: {result.rejected_total - MAX_REJECTS_SHOWN} more rows rejected",
+            highlight=False,
+        )
+    return result
+
+
+def _summary(st: AppState, results: list[SyncResult], dry_run: bool) -> None:
+    if st.quiet and all(r.exit_code == 0 for r in results):
+        return
+    title = "Dry run: nothing was written" if dry_run else "Sync summary"
+    table = Table(title=title)
+    for col in (
+        "source",
+        "outcome",
+        "deals",
+        "changed" if not dry_run else "would change",
+        "deleted",
+        "rejected",
+        "records/s",
+        "seconds",
+    ):
+        table.add_column(col, justify="left" if col in ("source", "outcome") else "right")
+    for r in results:
+        changed = sum(r.counts.changed.values())
+        rate = r.records / r.seconds if r.seconds > 0 else 0.0
+        table.add_row(
+            r.source,
+            r.outcome,
+            f"{r.counts.received.get('deals', 0):,}",
+            f"{changed:,}",
+            f"{r.counts.deleted:,}",
+            f"{r.rejected_total:,}",
+            f"{rate:,.0f}",
+            f"{r.seconds:.1f}",
+        )
+    st.out.print(table)

@@ -1,0 +1,149 @@
+"""Store tables (SQLModel on SQLAlchemy 2).
+
+Every CRM row is keyed by ``(source, external_id)``, ``source`` being the configured source
+NAME. Relations between CRM rows are kept by external id within a source (a deal's
+``account_external_id``), so batches can arrive in any order. The schema only changes
+through Alembic migrations (``tracker/migrations``); a test checks these models and the
+migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _utc_column(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+def _json_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Account(SQLModel, table=True):
+    """A customer account."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_accounts_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+    name: str | None = None
+    industry: str | None = None
+    segment: str | None = None
+    created_at: datetime | None = _utc_column()
+    source_modified_at: datetime | None = _utc_column()
+    is_deleted: bool = False
+    synced_at: datetime | None = _utc_column()
+    custom: dict[str, Any] = _json_column()
+
+
+class Owner(SQLModel, table=True):
+    """A deal owner, with the manager, team and region metrics break down by."""
+
+    __tablename__ = "owners"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_owners_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+    name: str | None = None
+    email: str | None = None
+    manager_external_id: str | None = None
+    team: str | None = None
+    region: str | None = None
+    is_active: bool | None = None
+    source_modified_at: datetime | None = _utc_column()
+    synced_at: datetime | None = _utc_column()
+
+
+class Deal(SQLModel, table=True):
+    """A deal / opportunity; see ``tracker.records.DealRecord`` for field meanings."""
+
+    __tablename__ = "deals"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_deals_key"),
+        Index("ix_deals_close_date", "close_date"),
+        Index("ix_deals_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+    name: str | None = None
+    account_external_id: str | None = None
+    owner_external_id: str | None = None
+    stage: str | None = None
+    pipeline: str | None = None
+    is_closed: bool = False
+    is_won: bool = False
+    created_at: datetime | None = _utc_column()
+    close_date: date | None = None
+    amount: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    amount_reporting: float | None = None
+    list_amount: float | None = None
+    cost_amount: float | None = None
+    deal_type: str | None = None
+    is_new_business: bool | None = None
+    source_modified_at: datetime | None = _utc_column()
+    is_deleted: bool = False
+    deleted_at: datetime | None = _utc_column()
+    synced_at: datetime | None = _utc_column()
+    custom: dict[str, Any] = _json_column()
+
+
+class LineItem(SQLModel, table=True):
+    """One product line of a deal (money in the deal's currency)."""
+
+    __tablename__ = "line_items"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_line_items_key"),
+        Index("ix_line_items_deal", "source", "deal_external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+    deal_external_id: str = Field(max_length=255)
+    product: str | None = None
+    quantity: float | None = None
+    list_price: float | None = None
+    unit_price: float | None = None
+    discount_pct: float | None = None
+    total: float | None = None
+    unit_cost: float | None = None
+    source_modified_at: datetime | None = _utc_column()
+    is_deleted: bool = False
+    synced_at: datetime | None = _utc_column()
+
+
+class SyncCursor(SQLModel, table=True):
+    """The cursor a source's connector resumes from; saved atomically with its batch."""
+
+    __tablename__ = "sync_cursors"
+
+    source: str = Field(primary_key=True, max_length=100)
+    value: dict[str, Any] = _json_column()
+    updated_at: datetime | None = _utc_column()
+
+
+class SyncRun(SQLModel, table=True):
+    """One sync of one source: when, how it ended, what it did."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_started", "source", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    kind: str = Field(max_length=50)
+    started_at: datetime | None = _utc_column(nullable=False)
+    finished_at: datetime | None = _utc_column()
+    outcome: str = Field(default="running", max_length=20)
+    counts: dict[str, Any] = _json_column()
+    error: str | None = None

@@ -1,0 +1,152 @@
+"""The core's own record types: what every connector yields and the sync engine stores.
+
+Connectors map CRM payloads into these right where they arrive (ARCHITECTURE rule 2);
+nothing past ``connectors/<kind>/`` ever sees an SDK object or a CRM field name.
+
+Conventions shared by every record:
+
+* ``external_id`` is the id in the source; with the configured source name it forms the
+  key of the row in the store.
+* datetimes are timezone-aware UTC; ``close_date`` is a plain date in the org's calendar.
+* money is a float in the deal's own currency, except ``amount_reporting`` which is in the
+  reporting currency (``[tracker] currency``).
+* ``None`` always means "unknown / not in the source", never zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(slots=True, kw_only=True)
+class AccountRecord:
+    """A customer account (Salesforce Account, HubSpot company, a CSV account name)."""
+
+    external_id: str
+    name: str | None = None
+    industry: str | None = None
+    segment: str | None = None
+    created_at: datetime | None = None
+    source_modified_at: datetime | None = None
+    is_deleted: bool = False
+    custom: JsonDict = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class OwnerRecord:
+    """A deal owner (a CRM user) with the dimensions metrics break down by."""
+
+    external_id: str
+    name: str | None = None
+    email: str | None = None
+    manager_external_id: str | None = None
+    team: str | None = None
+    region: str | None = None
+    is_active: bool | None = None
+    source_modified_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class LineItemRecord:
+    """One product line of a deal; money in the deal's currency.
+
+    ``discount_pct`` is a fraction (0.15 for 15 %); ``total`` is the net line amount.
+    """
+
+    external_id: str
+    deal_external_id: str
+    product: str | None = None
+    quantity: float | None = None
+    list_price: float | None = None
+    unit_price: float | None = None
+    discount_pct: float | None = None
+    total: float | None = None
+    unit_cost: float | None = None
+    source_modified_at: datetime | None = None
+    is_deleted: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class DealRecord:
+    """A deal / opportunity.
+
+    ``line_items`` is ``None`` when the source did not say anything about line items
+    (they are left as stored), and a list when it is the deal's complete set: stored line
+    items of the deal missing from it are then marked deleted.
+    """
+
+    external_id: str
+    name: str | None = None
+    account_external_id: str | None = None
+    owner_external_id: str | None = None
+    stage: str | None = None
+    pipeline: str | None = None
+    is_closed: bool = False
+    is_won: bool = False
+    created_at: datetime | None = None
+    close_date: date | None = None
+    amount: float | None = None
+    currency: str | None = None
+    amount_reporting: float | None = None
+    list_amount: float | None = None
+    cost_amount: float | None = None
+    deal_type: str | None = None
+    is_new_business: bool | None = None
+    source_modified_at: datetime | None = None
+    is_deleted: bool = False
+    custom: JsonDict = field(default_factory=dict)
+    line_items: list[LineItemRecord] | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class RejectedRow:
+    """A source row that could not be mapped; ``location`` is e.g. ``deals.csv:17``."""
+
+    location: str
+    reason: str
+    external_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+@dataclass(slots=True, kw_only=True)
+class Batch:
+    """One unit of work a connector yields: records, deletions and the cursor after them.
+
+    The sync engine writes everything in a batch *and* saves ``cursor`` in a single
+    transaction, so a crash never leaves half a batch or a cursor ahead of its data.
+
+    * ``cursor``: JSON-serialisable state to save after this batch (``None``: keep the
+      saved one).
+    * ``deleted_deal_ids``: deals the source reports as deleted/archived.
+    * ``complete_deal_ids``: when set, the complete set of live deal ids in the source;
+      every stored, non-deleted deal of the source missing from it is marked deleted
+      (used by full exports and reconciliation).
+    * ``expected_total``: an estimate of the records the whole sync will yield, for
+      progress display.
+    """
+
+    accounts: list[AccountRecord] = field(default_factory=list)
+    owners: list[OwnerRecord] = field(default_factory=list)
+    deals: list[DealRecord] = field(default_factory=list)
+    deleted_deal_ids: list[str] = field(default_factory=list)
+    complete_deal_ids: frozenset[str] | None = None
+    rejected: list[RejectedRow] = field(default_factory=list)
+    cursor: JsonDict | None = None
+    expected_total: int | None = None
+
+    @property
+    def record_count(self) -> int:
+        """Records in this batch (deals, accounts, owners), for progress and rates."""
+        return len(self.deals) + len(self.accounts) + len(self.owners)
+
+
+def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Split ``items`` into consecutive slices of at most ``size``."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

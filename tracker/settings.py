@@ -1,0 +1,387 @@
+"""Typed settings: one TOML file validated into one ``Settings`` object.
+
+The file is found by ``--config PATH``, else ``$TRACKER_CONFIG``, else ``./tracker.toml``
+(the CLI resolves that order). Relative paths resolve against the config file's folder.
+Secrets are never literal values: a secret key takes ``{ env = "NAME" }`` or
+``{ file = "path" }`` and is only read when a connector needs it (``Secret.reveal``).
+
+Each source kind owns the model of its ``[sources.NAME]`` table (a ``SourceSettings``
+subclass in ``connectors/<kind>/settings.py``); the loader is handed the kind → model map
+so the core never imports a connector.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from tracker.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "tracker.toml"
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    value = value.expanduser()
+    if base is not None and not value.is_absolute():
+        return Path(base) / value
+    return value
+
+
+ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+"""A path in the config file, resolved against the config file's folder."""
+
+
+class Strict(BaseModel):
+    """Base of every settings table: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Secret(Strict):
+    """A reference to a secret: ``{ env = "NAME" }`` or ``{ file = "path" }``.
+
+    The value is read only by ``reveal()``; ``repr`` and dumps show the reference only.
+    """
+
+    env: str | None = None
+    file: ConfigPath | None = None
+    _key: str = PrivateAttr(default="secret")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_literal(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            raise ValueError(
+                'secrets are never literal values: write { env = "NAME" } or { file = "path" }'
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Secret:
+        if (self.env is None) == (self.file is None):
+            raise ValueError('give exactly one of { env = "NAME" } or { file = "path" }')
+        return self
+
+    def describe(self) -> str:
+        """Where the secret comes from, safe to print."""
+        return f"<from env {self.env}>" if self.env else f"<from file {self.file}>"
+
+    def reveal(self) -> str:
+        """Read the secret now; a ``ConfigError`` naming the key says what is missing."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise ConfigError(f"{self._key}: environment variable {self.env} is not set")
+            return value
+        assert self.file is not None
+        try:
+            value = self.file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"{self._key}: cannot read secret file {self.file}: {exc.strerror}"
+            ) from None
+        if not value:
+            raise ConfigError(f"{self._key}: secret file {self.file} is empty")
+        return value
+
+    def __repr__(self) -> str:
+        return f"Secret({self.describe()})"
+
+    __str__ = __repr__
+
+
+class TrackerSection(Strict):
+    """``[tracker]``: calendar and currency of the organisation."""
+
+    timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    currency: str = "USD"
+    exchange_rates: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+            ) from None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError(f"{value!r} is not a 3-letter ISO currency code such as 'USD'")
+        return value.upper()
+
+    @field_validator("exchange_rates")
+    @classmethod
+    def _positive_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, rate in value.items():
+            if not re.fullmatch(r"[A-Za-z]{3}", code) or rate <= 0:
+                raise ValueError(
+                    f"{code} = {rate}: give 3-letter codes and positive rates "
+                    "(units of the reporting currency per 1 unit)"
+                )
+        return {code.upper(): rate for code, rate in value.items()}
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The organisation's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class StoreSection(Strict):
+    """``[store]``: where deals are kept (a SQLAlchemy URL)."""
+
+    url: str = Field(default="sqlite:///tracker.db", validate_default=True)
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                f"{value!r} is not a database URL; use e.g. 'sqlite:///tracker.db' or "
+                "'postgresql+psycopg://user@host/db'"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql"
+            )
+        base = (info.context or {}).get("base_dir")
+        db = url.database
+        if url.get_backend_name() == "sqlite" and db and db != ":memory:" and base:
+            path = Path(db).expanduser()
+            if not path.is_absolute():
+                url = url.set(database=str(Path(base) / path))
+        return url.render_as_string(hide_password=False)
+
+
+class SourceSettings(Strict):
+    """Base of every ``[sources.NAME]`` table; each kind subclasses it with its own keys."""
+
+    kind: str
+
+
+class Settings(Strict):
+    """Everything the tool is configured with, loaded once and passed in."""
+
+    tracker: TrackerSection = Field(default_factory=TrackerSection)
+    store: StoreSection = Field(default_factory=StoreSection)
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    goals: list[dict[str, Any]] = Field(default_factory=list)
+    email: dict[str, Any] = Field(default_factory=dict)
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    _config_path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_path(self) -> Path | None:
+        """The file these settings were read from."""
+        return self._config_path
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_with_context(cls, data: Any) -> Any:
+        # default sections are validated too, so their paths resolve against the config
+        if isinstance(data, dict):
+            data = {"tracker": {}, "store": {}, **data}
+        return data
+
+    def source(self, name: str) -> SourceSettings:
+        """The settings of source NAME, or a ``ConfigError`` listing the configured ones."""
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "none configured"
+            raise ConfigError(f"unknown source {name!r}; configured sources: {known}") from None
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as plain data, secrets shown as their reference only."""
+        redacted: dict[str, Any] = _redact_value(self)
+        redacted["store"]["url"] = make_url(self.store.url).render_as_string(hide_password=True)
+        return redacted
+
+
+def _redact_model(model: BaseModel) -> Any:
+    out: dict[str, Any] = {}
+    for name, field in type(model).model_fields.items():
+        if not field.exclude:
+            out[name] = _redact_value(getattr(model, name))
+    return out
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.describe()
+    if isinstance(value, BaseModel):
+        return _redact_model(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# ---------------------------------------------------------------- loading
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse the TOML file, with a one-line error naming the file and the fix."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found: run `tracker init` to write one, "
+            "or pass --config PATH (or set TRACKER_CONFIG)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory; pass the .toml file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_settings(path: Path, source_models: Mapping[str, type[SourceSettings]]) -> Settings:
+    """Load and validate the config file at ``path``.
+
+    ``source_models`` maps each source ``kind`` to its settings model (the connector
+    registry provides it). Raises ``ConfigError`` naming the key and the fix.
+    """
+    path = path.expanduser().resolve()
+    raw = read_config_file(path)
+    return settings_from_dict(
+        raw, base_dir=path.parent, source_models=source_models, config_path=path
+    )
+
+
+def settings_from_dict(
+    raw: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    source_models: Mapping[str, type[SourceSettings]],
+    config_path: Path | None = None,
+) -> Settings:
+    """Validate already-parsed config data (``load_settings`` without the file)."""
+    data = dict(raw)
+    raw_sources = data.pop("sources", {})
+    context = {"base_dir": base_dir}
+    try:
+        settings = Settings.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, Settings, ())) from None
+    if not isinstance(raw_sources, dict):
+        raise ConfigError("sources: must be a table of [sources.NAME] sections")
+    for name, table in raw_sources.items():
+        settings.sources[name] = _load_source(name, table, context, source_models)
+    settings._config_path = config_path
+    _bind_secret_keys(settings, "")
+    return settings
+
+
+def _load_source(
+    name: str,
+    table: Any,
+    context: dict[str, Any],
+    source_models: Mapping[str, type[SourceSettings]],
+) -> SourceSettings:
+    prefix = ("sources", name)
+    if not _SOURCE_NAME.match(name):
+        raise ConfigError(
+            f"sources.{name}: source names use letters, digits, '-' and '_' (at most 100)"
+        )
+    if not isinstance(table, dict):
+        raise ConfigError(f"sources.{name}: must be a table ([sources.{name}])")
+    kinds = ", ".join(sorted(source_models))
+    kind = table.get("kind")
+    if kind is None:
+        raise ConfigError(f"sources.{name}.kind: required key is missing; one of: {kinds}")
+    model = source_models.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise ConfigError(f"sources.{name}.kind: unknown kind {kind!r}; valid kinds: {kinds}")
+    try:
+        return model.model_validate(table, context=context)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, model, prefix)) from None
+
+
+def _bind_secret_keys(value: Any, key: str) -> None:
+    """Tell every Secret its dotted key, so errors on reveal can name it."""
+    if isinstance(value, Secret):
+        value._key = key
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _bind_secret_keys(getattr(value, name), f"{key}.{name}" if key else name)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _bind_secret_keys(item, f"{key}.{name}" if key else str(name))
+
+
+def _describe(exc: ValidationError, model: type[BaseModel], prefix: tuple[str, ...]) -> str:
+    """Turn pydantic's errors into '; '-joined 'dotted.key: what is wrong' phrases."""
+    parts = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        # pydantic appends the validator's type name for unions/models; keep config keys only
+        loc = tuple(p for p in loc if not p.startswith("function-"))
+        key = ".".join(prefix + loc) or "config"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            valid = _valid_keys(model, loc[:-1])
+            hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
+            parts.append(f"{key}: unknown key (a typo?){hint}")
+        elif kind == "missing":
+            parts.append(f"{key}: required key is missing")
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+            parts.append(f"{key}: {message}")
+    return "; ".join(parts)
+
+
+def _valid_keys(model: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
+    """The field names of the model found by walking ``loc`` through nested models."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]
+        else:
+            return []
+        while get_origin(current) is not None and get_origin(current) not in (dict, list):
+            args = [a for a in get_args(current) if a is not type(None)]
+            current = args[0] if args else None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(current.model_fields)
+    return []

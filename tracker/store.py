@@ -1,0 +1,183 @@
+"""The local SQL store: engine set-up, schema revisions (Alembic) and read helpers.
+
+SQLite (WAL) is the embedded default; PostgreSQL when a team outgrows one file. The schema
+only changes through the migrations in ``tracker/migrations``: ``Store.upgrade`` applies
+them, ``Store.ensure_ready`` upgrades a brand-new database and refuses an outdated one.
+Writes of synced data go through ``tracker.writer`` (bulk upserts, atomic batches).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import SQLModel
+
+from tracker.errors import StoreError
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def metadata() -> MetaData:
+    """The metadata of every table the store holds (imports the model modules)."""
+    import tracker.metrics.snapshots
+    import tracker.models  # noqa: F401
+
+    return SQLModel.metadata
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and a created parent folder."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """A handle on one database: its engine and its schema revision."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_store_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ revisions
+
+    def _alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return cfg
+
+    def head_revision(self) -> str:
+        """The newest revision this version of tracker knows."""
+        head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def current_revision(self) -> str | None:
+        """The revision the database is at, ``None`` for a database never migrated."""
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot open the store at {self.display_url}: {_reason(exc)}"
+            ) from None
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Apply every pending migration; returns (revision before, revision after)."""
+        before = self.current_revision()
+        cfg = self._alembic_config()
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"migrating the store at {self.display_url} failed: {_reason(exc)}"
+            ) from None
+        return before, self.head_revision()
+
+    def ensure_ready(self) -> None:
+        """Upgrade a brand-new database; refuse one at another revision with a hint."""
+        current = self.current_revision()
+        head = self.head_revision()
+        if current == head:
+            return
+        if current is None:
+            with self.engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names()) & set(metadata().tables)
+            if tables:
+                raise StoreError(
+                    f"the store at {self.display_url} has tracker tables but no schema revision; "
+                    "point [store] url at a fresh database"
+                )
+            log.info("creating the store schema at %s", self.display_url)
+            self.upgrade()
+            return
+        known = {
+            s.revision for s in ScriptDirectory.from_config(self._alembic_config()).walk_revisions()
+        }
+        if current not in known:
+            raise StoreError(
+                f"the store at {self.display_url} is at revision {current}, newer than this "
+                f"tracker knows ({head}): upgrade tracker"
+            )
+        raise StoreError(
+            f"the store at {self.display_url} is at revision {current} but this tracker needs "
+            f"{head}: run `tracker db upgrade`"
+        )
+
+    # ------------------------------------------------------------ reads
+
+    def last_runs(self) -> list[dict[str, Any]]:
+        """The newest sync run of every source, as plain dicts."""
+        from tracker.models import SyncRun
+
+        table = SyncRun.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table).order_by(table.c.source, table.c.id.desc())
+            ).mappings()
+            latest: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                latest.setdefault(row["source"], dict(row))
+        return list(latest.values())
+
+    def last_success(self) -> dict[str, datetime]:
+        """When each source last finished a sync successfully (its data's "as of")."""
+        from tracker.models import SyncRun
+
+        table = SyncRun.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.source, table.c.finished_at)
+                .where(table.c.outcome == "ok")
+                .order_by(table.c.finished_at)
+            ).all()
+        return {source: finished for source, finished in rows if finished is not None}
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own message, first line only (never the SQL or its parameters)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

@@ -1,0 +1,221 @@
+"""The sync engine: pulls batches from a source and commits each with its cursor.
+
+A connector (``connectors.base.Connector``) yields ``Batch`` objects; for every batch the
+engine writes the records, deletions and the cursor that follows them in ONE transaction,
+so a crash (even ``kill -9``) leaves the store at the last committed batch and a rerun
+resumes from the cursor saved with it. Each sync is recorded in ``sync_runs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from tracker.errors import TrackerError
+from tracker.locks import source_lock
+from tracker.models import SyncCursor, SyncRun
+from tracker.records import Batch, JsonDict, RejectedRow
+from tracker.store import Store
+from tracker.writer import BatchWriter, WriteCounts
+
+log = logging.getLogger(__name__)
+OpenBatches = Callable[[JsonDict | None], Iterator[Batch]]
+MAX_REJECTS_KEPT = 50
+
+_runs = SyncRun.__table__  # type: ignore[attr-defined]
+_cursors = SyncCursor.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Progress:
+    """Reported after every committed batch."""
+
+    source: str
+    records: int
+    expected_total: int | None
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Records per second so far."""
+        return self.records / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class SyncResult:
+    """How one source's sync ended."""
+
+    source: str
+    outcome: str  # ok | failed | stopped | interrupted | dry-run
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    records: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    rejected_total: int = 0
+    error: str | None = None
+    exit_code: int = 0
+    seconds: float = 0.0
+    run_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The counts as stored with the sync run."""
+        return {
+            "records": self.records,
+            "received": self.counts.received,
+            "changed": self.counts.changed,
+            "deleted": self.counts.deleted,
+            "rejected": self.rejected_total,
+            "rejected_examples": [str(r) for r in self.rejected[:MAX_REJECTS_KEPT]],
+        }
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def load_cursor(conn: Connection, source: str) -> JsonDict | None:
+    """The cursor saved for ``source``, or ``None`` before its first sync."""
+    row = conn.execute(select(_cursors.c.value).where(_cursors.c.source == source)).first()
+    return dict(row[0]) if row is not None else None
+
+
+def save_cursor(conn: Connection, source: str, value: JsonDict) -> None:
+    """Save ``source``'s cursor in the caller's transaction."""
+    stamp = now_utc()
+    done = conn.execute(
+        update(_cursors).where(_cursors.c.source == source).values(value=value, updated_at=stamp)
+    )
+    if done.rowcount == 0:
+        conn.execute(_cursors.insert().values(source=source, value=value, updated_at=stamp))
+
+
+def run_sync(
+    store: Store,
+    source: str,
+    kind: str,
+    open_batches: OpenBatches,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    dry_run: bool = False,
+) -> SyncResult:
+    """Sync one source; never raises a ``TrackerError`` (it is reported in the result).
+
+    With ``dry_run`` every batch is written and rolled back: the counts say what would
+    change, and nothing (no cursor, no sync run) is kept.
+    """
+    with source_lock(store, source):
+        return _run_locked(store, source, kind, open_batches, on_progress, dry_run)
+
+
+def _run_locked(
+    store: Store,
+    source: str,
+    kind: str,
+    open_batches: OpenBatches,
+    on_progress: Callable[[Progress], None] | None,
+    dry_run: bool,
+) -> SyncResult:
+    result = SyncResult(source=source, outcome="dry-run" if dry_run else "ok")
+    started = time.monotonic()
+    run_id = None if dry_run else _start_run(store, source, kind)
+    result.run_id = run_id
+    try:
+        with store.engine.connect() as conn:
+            cursor = load_cursor(conn, source)
+        for batch in open_batches(cursor):
+            _commit_batch(store, source, batch, result, run_id, dry_run)
+            if on_progress is not None:
+                on_progress(
+                    Progress(
+                        source, result.records, batch.expected_total, time.monotonic() - started
+                    )
+                )
+    except TrackerError as exc:
+        result.outcome = "stopped" if exc.exit_code == 3 else "failed"
+        result.error = str(exc)
+        result.exit_code = exc.exit_code
+    except KeyboardInterrupt:
+        result.outcome = "interrupted"
+        result.error = "interrupted"
+        _finish_run(store, run_id, result, started)
+        raise
+    except Exception as exc:
+        result.outcome = "failed"
+        result.error = f"internal error: {type(exc).__name__}"
+        _finish_run(store, run_id, result, started)
+        raise
+    _finish_run(store, run_id, result, started)
+    return result
+
+
+def _commit_batch(
+    store: Store,
+    source: str,
+    batch: Batch,
+    result: SyncResult,
+    run_id: int | None,
+    dry_run: bool,
+) -> None:
+    stamp = now_utc()
+    conn = store.engine.connect()
+    try:
+        trans = conn.begin()
+        counts = BatchWriter(conn, source).write(batch, stamp)
+        result.counts.merge(counts)
+        result.records += batch.record_count
+        result.rejected_total += len(batch.rejected)
+        result.rejected.extend(batch.rejected[: max(0, MAX_REJECTS_KEPT - len(result.rejected))])
+        if dry_run:
+            trans.rollback()
+            return
+        if batch.cursor is not None:
+            save_cursor(conn, source, batch.cursor)
+        if run_id is not None:
+            conn.execute(update(_runs).where(_runs.c.id == run_id).values(counts=result.as_json()))
+        trans.commit()
+    finally:
+        conn.close()
+
+
+def _start_run(store: Store, source: str, kind: str) -> int:
+    with store.engine.begin() as conn:
+        # a run still "running" under our lock was cut short by a crash
+        conn.execute(
+            update(_runs)
+            .where(_runs.c.source == source, _runs.c.outcome == "running")
+            .values(outcome="interrupted", error="the process ended before the sync finished")
+        )
+        inserted = conn.execute(
+            _runs.insert().values(
+                source=source, kind=kind, started_at=now_utc(), outcome="running", counts={}
+            )
+        )
+        key = inserted.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def _finish_run(store: Store, run_id: int | None, result: SyncResult, started: float) -> None:
+    result.seconds = time.monotonic() - started
+    if run_id is None:
+        return
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(
+                finished_at=now_utc(),
+                outcome=result.outcome,
+                counts=result.as_json(),
+                error=result.error,
+            )
+        )
+
+
+__all__ = ["OpenBatches", "Progress", "SyncResult", "load_cursor", "run_sync", "save_cursor"]

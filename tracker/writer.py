@@ -1,0 +1,383 @@
+"""Bulk writes of synced records: batched upserts keyed by (source, external_id).
+
+The statements go straight to the DB-API driver (``executemany`` of tuples) with an
+``INSERT ... ON CONFLICT DO UPDATE ... WHERE <something changed>``: the same SQL shape on
+SQLite and PostgreSQL, no ORM object per row, and a row whose values did not change is
+not touched at all (so re-importing the same data changes nothing, ``synced_at`` included).
+Callers hold the transaction: the sync engine commits a batch and its cursor together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tracker.records import Batch, DealRecord
+
+RowBuilder = Callable[[str, Any, Any], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one record type maps onto one table."""
+
+    table: str
+    record_fields: tuple[str, ...]
+    datetimes: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+    jsons: frozenset[str] = frozenset()
+    # columns written on insert but never compared (bookkeeping)
+    extra: tuple[str, ...] = ("synced_at",)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every inserted column, in tuple order."""
+        return ("source", *self.record_fields, *self.extra)
+
+
+ACCOUNTS = TableSpec(
+    "accounts",
+    (
+        "external_id",
+        "name",
+        "industry",
+        "segment",
+        "created_at",
+        "source_modified_at",
+        "is_deleted",
+        "custom",
+    ),
+    datetimes=frozenset({"created_at", "source_modified_at"}),
+    jsons=frozenset({"custom"}),
+)
+OWNERS = TableSpec(
+    "owners",
+    (
+        "external_id",
+        "name",
+        "email",
+        "manager_external_id",
+        "team",
+        "region",
+        "is_active",
+        "source_modified_at",
+    ),
+    datetimes=frozenset({"source_modified_at"}),
+)
+DEALS = TableSpec(
+    "deals",
+    (
+        "external_id",
+        "name",
+        "account_external_id",
+        "owner_external_id",
+        "stage",
+        "pipeline",
+        "is_closed",
+        "is_won",
+        "created_at",
+        "close_date",
+        "amount",
+        "currency",
+        "amount_reporting",
+        "list_amount",
+        "cost_amount",
+        "deal_type",
+        "is_new_business",
+        "source_modified_at",
+        "is_deleted",
+        "custom",
+    ),
+    datetimes=frozenset({"created_at", "source_modified_at"}),
+    dates=frozenset({"close_date"}),
+    jsons=frozenset({"custom"}),
+    extra=("synced_at", "deleted_at"),
+)
+LINE_ITEMS = TableSpec(
+    "line_items",
+    (
+        "external_id",
+        "deal_external_id",
+        "product",
+        "quantity",
+        "list_price",
+        "unit_price",
+        "discount_pct",
+        "total",
+        "unit_cost",
+        "source_modified_at",
+        "is_deleted",
+    ),
+    datetimes=frozenset({"source_modified_at"}),
+)
+
+
+@dataclass
+class WriteCounts:
+    """What a write did, per table: rows received and rows inserted or changed."""
+
+    received: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    deleted: int = 0
+
+    def add(self, table: str, received: int, changed: int) -> None:
+        """Accumulate the counts of one statement."""
+        self.received[table] = self.received.get(table, 0) + received
+        self.changed[table] = self.changed.get(table, 0) + changed
+
+    def merge(self, other: WriteCounts) -> None:
+        """Accumulate another write's counts into this one."""
+        for table, n in other.received.items():
+            self.add(table, n, other.changed.get(table, 0))
+        self.deleted += other.deleted
+
+
+_JSON_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    # SQLAlchemy's SQLite DATETIME text form, always with microseconds so strings sort
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _sqlite_json(value: Any) -> str:
+    return "{}" if not value else _JSON_ENCODE(value)
+
+
+def _pg_json(value: Any) -> Any:
+    from psycopg.types.json import Json
+
+    text = "{}" if not value else _JSON_ENCODE(value)
+    return Json(value, dumps=lambda _: text)
+
+
+class Dialect:
+    """The few SQL and value differences between SQLite and PostgreSQL."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sqlite = name == "sqlite"
+        self.placeholder = "?" if self.sqlite else "%s"
+
+    def distinct(self, left: str, right: str, is_json: bool) -> str:
+        """SQL that is true when two nullable values differ."""
+        if self.sqlite:
+            return f"{left} IS NOT {right}"
+        if is_json:
+            left, right = f"{left}::text", f"{right}::text"
+        return f"{left} IS DISTINCT FROM {right}"
+
+    def encode_datetime(self, value: datetime | None) -> Any:
+        """A UTC datetime as the driver stores it."""
+        return _sqlite_datetime(value) if self.sqlite else value
+
+    def encode_date(self, value: date | None) -> Any:
+        """A date as the driver stores it."""
+        return _sqlite_date(value) if self.sqlite else value
+
+    def encode_json(self, value: Any) -> Any:
+        """A JSON document as the driver stores it."""
+        return _sqlite_json(value) if self.sqlite else _pg_json(value)
+
+    def key_filter(self) -> str:
+        """SQL matching ``external_id`` against one parameter holding every key."""
+        if self.sqlite:
+            return "external_id IN (SELECT value FROM json_each(?))"
+        return "external_id = ANY(%s)"
+
+    def key_param(self, keys: list[str]) -> Any:
+        """The parameter for ``key_filter``."""
+        return json.dumps(keys) if self.sqlite else keys
+
+    def row_builder(self, spec: TableSpec) -> RowBuilder:
+        """A function (source, record, stamp) → the tuple of ``spec.columns``.
+
+        Generated once per table (like ``collections.namedtuple`` does) so the per-row
+        work is one call building one tuple, with no loop over columns.
+        """
+        env: dict[str, Any] = {}
+        parts = ["src"]
+        for col in spec.record_fields:
+            if col in spec.datetimes and self.sqlite:
+                parts.append(f"dt(r.{col})")
+            elif col in spec.dates and self.sqlite:
+                parts.append(f"d(r.{col})")
+            elif col in spec.jsons:
+                parts.append(f"js(r.{col})")
+            else:
+                parts.append(f"r.{col}")
+        parts.append("stamp")
+        if "deleted_at" in spec.extra:
+            parts.append("(stamp if r.is_deleted else None)")
+        env.update(dt=_sqlite_datetime, d=_sqlite_date,
+                   js=_sqlite_json if self.sqlite else _pg_json)
+        builder: RowBuilder = eval(f"lambda src, r, stamp: ({', '.join(parts)},)", env)
+        return builder
+
+
+def insert_sql(spec: TableSpec, dialect: Dialect) -> str:
+    """A plain ``INSERT`` of every column (for keys known to be new)."""
+    cols = spec.columns
+    values = ", ".join([dialect.placeholder] * len(cols))
+    return f"INSERT INTO {spec.table} ({', '.join(cols)}) VALUES ({values})"
+
+
+def upsert_sql(spec: TableSpec, dialect: Dialect) -> str:
+    """``INSERT ... ON CONFLICT (source, external_id) DO UPDATE ... WHERE changed``."""
+    compared = [c for c in spec.record_fields if c != "external_id"]
+    sets = [f"{c} = excluded.{c}" for c in compared]
+    sets.append("synced_at = excluded.synced_at")
+    if "deleted_at" in spec.extra:
+        sets.append(
+            f"deleted_at = CASE WHEN excluded.is_deleted "
+            f"THEN COALESCE({spec.table}.deleted_at, excluded.deleted_at) ELSE NULL END"
+        )
+    changed = " OR ".join(
+        dialect.distinct(f"{spec.table}.{c}", f"excluded.{c}", c in spec.jsons) for c in compared
+    )
+    return (
+        f"{insert_sql(spec, dialect)} "
+        f"ON CONFLICT (source, external_id) DO UPDATE SET {', '.join(sets)} WHERE {changed}"
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    insert: str
+    upsert: str
+    build: RowBuilder
+    existing: str
+
+
+@lru_cache(maxsize=32)
+def _prepare(spec: TableSpec, dialect_name: str) -> _Prepared:
+    dialect = Dialect(dialect_name)
+    return _Prepared(
+        insert=insert_sql(spec, dialect),
+        upsert=upsert_sql(spec, dialect),
+        build=dialect.row_builder(spec),
+        existing=f"SELECT external_id FROM {spec.table} WHERE source = {dialect.placeholder} "
+        f"AND {dialect.key_filter()}",
+    )
+
+
+class BatchWriter:
+    """Writes batches of one source inside the caller's transaction."""
+
+    def __init__(self, conn: Connection, source: str) -> None:
+        self.conn = conn
+        self.source = source
+        self.dialect = Dialect(conn.dialect.name)
+
+
+    def upsert(self, spec: TableSpec, records: Sequence[Any], synced_at: datetime) -> int:
+        """Insert or update ``records``; returns how many rows were inserted or changed.
+
+        Keys not yet stored get a plain ``INSERT`` (as fast as the driver goes); stored
+        ones an upsert that only touches rows whose values differ. Within a batch the
+        last record of a key wins.
+        """
+        if not records:
+            return 0
+        prepared = _prepare(spec, self.dialect.name)
+        by_key = {r.external_id: r for r in records}
+        keys = list(by_key)
+        existing = {
+            row[0]
+            for row in self.conn.exec_driver_sql(
+                prepared.existing, (self.source, self.dialect.key_param(keys))
+            )
+        }
+        stamp = self.dialect.encode_datetime(synced_at)
+        build, src = prepared.build, self.source
+        new = [build(src, r, stamp) for k, r in by_key.items() if k not in existing]
+        old = [build(src, r, stamp) for k, r in by_key.items() if k in existing]
+        changed = 0
+        if new:
+            self.conn.exec_driver_sql(prepared.insert, new)
+            changed += len(new)
+        if old:
+            changed += max(self.conn.exec_driver_sql(prepared.upsert, old).rowcount, 0)
+        return changed
+
+    def write(self, batch: Batch, synced_at: datetime) -> WriteCounts:
+        """Write every record and deletion of ``batch`` (not its cursor)."""
+        counts = WriteCounts()
+        for spec, records in (
+            (ACCOUNTS, batch.accounts),
+            (OWNERS, batch.owners),
+            (DEALS, batch.deals),
+        ):
+            counts.add(spec.table, len(records), self.upsert(spec, records, synced_at))
+        items = [li for d in batch.deals if d.line_items is not None for li in d.line_items]
+        counts.add(LINE_ITEMS.table, len(items), self.upsert(LINE_ITEMS, items, synced_at))
+        complete = [d for d in batch.deals if d.line_items is not None]
+        self._drop_missing_line_items(complete, synced_at)
+        counts.deleted += self.mark_deals_deleted(batch.deleted_deal_ids, synced_at)
+        if batch.complete_deal_ids is not None:
+            missing = self.live_deal_ids() - batch.complete_deal_ids
+            counts.deleted += self.mark_deals_deleted(sorted(missing), synced_at)
+        return counts
+
+    def live_deal_ids(self) -> set[str]:
+        """External ids of this source's deals not marked deleted."""
+        p = self.dialect.placeholder
+        rows = self.conn.exec_driver_sql(
+            f"SELECT external_id FROM deals WHERE source = {p} AND is_deleted = {p}",
+            (self.source, False),
+        )
+        return {r[0] for r in rows}
+
+    def mark_deals_deleted(self, ids: Iterable[str], synced_at: datetime) -> int:
+        """Mark the given deals deleted (kept for audit); returns how many changed."""
+        p = self.dialect.placeholder
+        ts = self.dialect.encode_datetime(synced_at)
+        rows = [(True, ts, ts, self.source, i, False) for i in ids]
+        if not rows:
+            return 0
+        result = self.conn.exec_driver_sql(
+            f"UPDATE deals SET is_deleted = {p}, deleted_at = {p}, synced_at = {p} "
+            f"WHERE source = {p} AND external_id = {p} AND is_deleted = {p}",
+            rows,
+        )
+        return max(result.rowcount, 0)
+
+    def _drop_missing_line_items(self, deals: list[DealRecord], synced_at: datetime) -> None:
+        """Mark deleted the stored line items of ``deals`` absent from their new sets."""
+        if not deals:
+            return
+        p = self.dialect.placeholder
+        keep = {li.external_id for d in deals for li in d.line_items or ()}
+        stale: list[str] = []
+        ids = [d.external_id for d in deals]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join([p] * len(chunk))
+            rows = self.conn.exec_driver_sql(
+                f"SELECT external_id FROM line_items WHERE source = {p} AND is_deleted = {p} "
+                f"AND deal_external_id IN ({marks})",
+                (self.source, False, *chunk),
+            )
+            stale.extend(r[0] for r in rows if r[0] not in keep)
+        if not stale:
+            return
+        ts = self.dialect.encode_datetime(synced_at)
+        self.conn.exec_driver_sql(
+            f"UPDATE line_items SET is_deleted = {p}, synced_at = {p} "
+            f"WHERE source = {p} AND external_id = {p}",
+            [(True, ts, self.source, i) for i in stale],
+        )
