@@ -130,6 +130,8 @@ class Batch:
       (used by full exports and reconciliation).
     * ``expected_total``: an estimate of the records the whole sync will yield, for
       progress display.
+    * ``api_calls``: requests the connector made to produce this batch (reported by
+      ``--dry-run`` as the cost of a real sync).
     """
 
     accounts: list[AccountRecord] = field(default_factory=list)
@@ -140,6 +142,7 @@ class Batch:
     rejected: list[RejectedRow] = field(default_factory=list)
     cursor: JsonDict | None = None
     expected_total: int | None = None
+    api_calls: int = 0
 
     @property
     def record_count(self) -> int:

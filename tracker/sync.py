@@ -55,6 +55,7 @@ class SyncResult:
     outcome: str  # ok | failed | stopped | interrupted | dry-run
     counts: WriteCounts = field(default_factory=WriteCounts)
     records: int = 0
+    api_calls: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     rejected_total: int = 0
     error: str | None = None
@@ -66,6 +67,7 @@ class SyncResult:
         """The counts as stored with the sync run."""
         return {
             "records": self.records,
+            "api_calls": self.api_calls,
             "received": self.counts.received,
             "changed": self.counts.changed,
             "deleted": self.counts.deleted,
@@ -169,6 +171,7 @@ def _commit_batch(
         counts = BatchWriter(conn, source).write(batch, stamp)
         result.counts.merge(counts)
         result.records += batch.record_count
+        result.api_calls += batch.api_calls
         result.rejected_total += len(batch.rejected)
         result.rejected.extend(batch.rejected[: max(0, MAX_REJECTS_KEPT - len(result.rejected))])
         if dry_run:

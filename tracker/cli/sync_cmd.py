@@ -120,6 +120,7 @@ def _summary(st: AppState, results: list[SyncResult], dry_run: bool) -> None:
             f"{changed:,}",
             f"{r.counts.deleted:,}",
             f"{r.rejected_total:,}",
+            f"{r.api_calls:,}",
             f"{rate:,.0f}",
             f"{r.seconds:.1f}",
         )
