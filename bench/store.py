@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tracker.records import Batch, DealRecord, JsonDict
@@ -26,30 +26,43 @@ from tracker.sync import run_sync
 from tracker.writer import DEALS, Dialect
 
 BATCH = 5000
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def make_deals(n: int, version: int = 0) -> list[DealRecord]:
     out = []
     for i in range(n):
         won = i % 3 == 0
-        out.append(DealRecord(
-            external_id=f"006{i:012d}", name=f"Deal {i} v{version}", account_external_id=f"001{i % 5000:09d}",
-            owner_external_id=f"005{i % 200:06d}", stage="Closed Won" if won else "Prospecting",
-            pipeline="default", is_closed=won, is_won=won, created_at=T0 + timedelta(minutes=i),
-            close_date=date(2024, 1, 1) + timedelta(days=i % 700), amount=1000.0 + i + version,
-            currency="USD", amount_reporting=1000.0 + i + version, list_amount=1200.0 + i,
-            cost_amount=None, deal_type="New Customer" if i % 4 == 0 else "Existing",
-            is_new_business=i % 4 == 0, source_modified_at=T0 + timedelta(seconds=i + version),
-            custom={"forecast": "Commit"},
-        ))
+        out.append(
+            DealRecord(
+                external_id=f"006{i:012d}",
+                name=f"Deal {i} v{version}",
+                account_external_id=f"001{i % 5000:09d}",
+                owner_external_id=f"005{i % 200:06d}",
+                stage="Closed Won" if won else "Prospecting",
+                pipeline="default",
+                is_closed=won,
+                is_won=won,
+                created_at=T0 + timedelta(minutes=i),
+                close_date=date(2024, 1, 1) + timedelta(days=i % 700),
+                amount=1000.0 + i + version,
+                currency="USD",
+                amount_reporting=1000.0 + i + version,
+                list_amount=1200.0 + i,
+                cost_amount=None,
+                deal_type="New Customer" if i % 4 == 0 else "Existing",
+                is_new_business=i % 4 == 0,
+                source_modified_at=T0 + timedelta(seconds=i + version),
+                custom={"forecast": "Commit"},
+            )
+        )
     return out
 
 
 def engine_path(store: Store, deals: list[DealRecord]) -> float:
     def batches(cursor: JsonDict | None) -> Iterator[Batch]:
         for start in range(0, len(deals), BATCH):
-            yield Batch(deals=deals[start:start + BATCH], cursor={"i": start + BATCH})
+            yield Batch(deals=deals[start : start + BATCH], cursor={"i": start + BATCH})
 
     gc.collect()
     t = time.perf_counter()
@@ -63,7 +76,7 @@ def encoded_rows(deals: list[DealRecord]) -> list[tuple[object, ...]]:
     """The exact tuples the baseline inserts: same values, already in SQLite's formats."""
     dialect = Dialect("sqlite")
     build = dialect.row_builder(DEALS)
-    stamp = dialect.encode_datetime(datetime.now(timezone.utc))
+    stamp = dialect.encode_datetime(datetime.now(UTC))
     return [build("bench", d, stamp) for d in deals]
 
 
@@ -76,7 +89,7 @@ def baseline_insert(path: Path, rows: list[tuple[object, ...]]) -> float:
     gc.collect()
     t = time.perf_counter()
     for start in range(0, len(rows), BATCH):
-        conn.executemany(sql, rows[start:start + BATCH])
+        conn.executemany(sql, rows[start : start + BATCH])
         conn.commit()
     elapsed = time.perf_counter() - t
     conn.close()
@@ -87,13 +100,15 @@ def baseline_update(path: Path, rows: list[tuple[object, ...]]) -> float:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=NORMAL")
     cols = DEALS.columns[2:]  # all but the key
-    sql = (f"UPDATE deals SET {', '.join(f'{c} = ?' for c in cols)} "
-           "WHERE source = ? AND external_id = ?")
+    sql = (
+        f"UPDATE deals SET {', '.join(f'{c} = ?' for c in cols)} "
+        "WHERE source = ? AND external_id = ?"
+    )
     params = [(*r[2:], r[0], r[1]) for r in rows]
     gc.collect()
     t = time.perf_counter()
     for start in range(0, len(params), BATCH):
-        conn.executemany(sql, params[start:start + BATCH])
+        conn.executemany(sql, params[start : start + BATCH])
         conn.commit()
     elapsed = time.perf_counter() - t
     conn.close()
@@ -109,8 +124,10 @@ def fresh_store(folder: Path, name: str) -> Store:
 def report(label: str, n: int, ours: float, base: float, target: float) -> None:
     ratio = ours / base
     verdict = "OK" if ratio <= target else "OVER TARGET"
-    print(f"{label}: tracker {n / ours:,.0f} rows/s ({ours:.2f} s), plain sqlite3 "
-          f"{n / base:,.0f} rows/s ({base:.2f} s), ratio {ratio:.2f} (target <= {target}) {verdict}")
+    print(
+        f"{label}: tracker {n / ours:,.0f} rows/s ({ours:.2f} s), plain sqlite3 "
+        f"{n / base:,.0f} rows/s ({base:.2f} s), ratio {ratio:.2f} (target <= {target}) {verdict}"
+    )
 
 
 def main() -> None:

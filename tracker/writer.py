@@ -154,8 +154,24 @@ def _sqlite_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+_JSON_CACHE: dict[tuple[Any, ...], str] = {}
+
+
 def _sqlite_json(value: Any) -> str:
-    return "{}" if not value else _JSON_ENCODE(value)
+    if not value:
+        return "{}"
+    # custom fields repeat a lot (forecast categories, flags): encode each shape once
+    try:
+        # types are part of the key: 1, 1.0 and True are equal but encode differently
+        key = (*value.items(), *map(type, value.values()))
+        cached = _JSON_CACHE.get(key)
+    except TypeError:  # unhashable values (lists, nested dicts)
+        return _JSON_ENCODE(value)
+    if cached is None:
+        if len(_JSON_CACHE) > 4096:
+            _JSON_CACHE.clear()
+        cached = _JSON_CACHE[key] = _JSON_ENCODE(value)
+    return cached
 
 
 def _pg_json(value: Any) -> Any:
@@ -209,22 +225,26 @@ class Dialect:
         Generated once per table (like ``collections.namedtuple`` does) so the per-row
         work is one call building one tuple, with no loop over columns.
         """
-        env: dict[str, Any] = {}
+        env: dict[str, Any] = {"UTC": UTC}
         parts = ["src"]
         for col in spec.record_fields:
+            value = f"r.{col}"
             if col in spec.datetimes and self.sqlite:
-                parts.append(f"dt(r.{col})")
+                # inlined _sqlite_datetime: this runs once per column per row
+                parts.append(
+                    f"(None if {value} is None else "
+                    f"{value}.astimezone(UTC).isoformat(' ', 'microseconds')[:26])"
+                )
             elif col in spec.dates and self.sqlite:
-                parts.append(f"d(r.{col})")
+                parts.append(f"(None if {value} is None else {value}.isoformat())")
             elif col in spec.jsons:
-                parts.append(f"js(r.{col})")
+                parts.append(f"js({value})")
             else:
-                parts.append(f"r.{col}")
+                parts.append(value)
         parts.append("stamp")
         if "deleted_at" in spec.extra:
             parts.append("(stamp if r.is_deleted else None)")
-        env.update(dt=_sqlite_datetime, d=_sqlite_date,
-                   js=_sqlite_json if self.sqlite else _pg_json)
+        env["js"] = _sqlite_json if self.sqlite else _pg_json
         builder: RowBuilder = eval(f"lambda src, r, stamp: ({', '.join(parts)},)", env)
         return builder
 
@@ -283,7 +303,6 @@ class BatchWriter:
         self.source = source
         self.dialect = Dialect(conn.dialect.name)
 
-
     def upsert(self, spec: TableSpec, records: Sequence[Any], synced_at: datetime) -> int:
         """Insert or update ``records``; returns how many rows were inserted or changed.
 
@@ -296,12 +315,12 @@ class BatchWriter:
         prepared = _prepare(spec, self.dialect.name)
         by_key = {r.external_id: r for r in records}
         keys = list(by_key)
-        existing = {
-            row[0]
-            for row in self.conn.exec_driver_sql(
-                prepared.existing, (self.source, self.dialect.key_param(keys))
-            )
-        }
+        cursor = self.conn.connection.cursor()  # the DB-API cursor: no per-row wrapping
+        try:
+            cursor.execute(prepared.existing, (self.source, self.dialect.key_param(keys)))
+            existing = {row[0] for row in cursor.fetchall()}
+        finally:
+            cursor.close()
         stamp = self.dialect.encode_datetime(synced_at)
         build, src = prepared.build, self.source
         new = [build(src, r, stamp) for k, r in by_key.items() if k not in existing]
