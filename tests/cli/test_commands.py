@@ -167,3 +167,15 @@ def test_db_upgrade_and_outdated_store(tmp_path: Path, config: Path) -> None:
         command.downgrade(cfg, "0001")
     code, _, err = invoke("--config", str(config), "status")
     assert code == 1 and "run `tracker db upgrade`" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--deals", "5"], "error: --deals 5: give a number from 100 to 1,000,000\n"),
+        (["--faults", "bogus@hs"], "error: --faults 'bogus@hs': rule 1 ('bogus@hs'): unknown kind 'bogus'"),
+    ],
+)
+def test_sandbox_serve_rejects_bad_flags(args: list[str], message: str) -> None:
+    code, _, err = invoke("sandbox", "serve", *args)
+    assert code == 2 and err.startswith(message)
