@@ -22,6 +22,7 @@ class TokenSource(SourceSettings):
 
 
 MODELS: dict[str, type[SourceSettings]] = {**settings_models(), "token": TokenSource}
+KINDS = ", ".join(sorted(MODELS))
 
 
 def load(tmp_path: Path, text: str) -> Any:
@@ -123,11 +124,11 @@ def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
         ("[store]\nurl = 'sqlite:///x.db'\npool = 3\n", "store.pool: unknown key"),
         (
             "[sources.a]\npath = 'x.csv'\n",
-            "sources.a.kind: required key is missing; one of: csv, token",
+            f"sources.a.kind: required key is missing; one of: {KINDS}",
         ),
         (
             "[sources.a]\nkind = 'salesforse'\n",
-            "sources.a.kind: unknown kind 'salesforse'; valid kinds: csv, token",
+            f"sources.a.kind: unknown kind 'salesforse'; valid kinds: {KINDS}",
         ),
         ("[sources.'a b']\nkind = 'csv'\n", "sources.a b: source names use letters, digits"),
         ("sources = 3\n", "sources: must be a table"),

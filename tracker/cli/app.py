@@ -63,9 +63,17 @@ def _global_options(
 
 
 def _register() -> None:
-    from tracker.cli import config_cmd, db_cmd, init_cmd, sandbox_cmd, status_cmd, sync_cmd
+    from tracker.cli import (
+        config_cmd,
+        db_cmd,
+        init_cmd,
+        metrics_cmd,
+        sandbox_cmd,
+        status_cmd,
+        sync_cmd,
+    )
 
-    for module in (init_cmd, sync_cmd, status_cmd, config_cmd, db_cmd, sandbox_cmd):
+    for module in (init_cmd, sync_cmd, status_cmd, metrics_cmd, config_cmd, db_cmd, sandbox_cmd):
         module.register(app)
 
 

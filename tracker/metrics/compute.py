@@ -1,0 +1,323 @@
+"""The metrics engine: every requested metric × period × scope from one deals frame.
+
+Pure: it reads a prepared deals frame (``tracker.metrics.frame``) and returns rows; no I/O
+and no clock. Periods that do not overlap are computed together: each deal gets the index
+of the period containing its date (one vectorised ``searchsorted``), and each metric runs
+one ``groupby`` per scope over all those periods at once. Overlapping periods (``2026-Q3``
+and ``2026-07``) go into separate layers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tracker.errors import UsageError
+from tracker.metrics.frame import DIMENSIONS, NONE_VALUE
+from tracker.metrics.registry import REGISTRY, Field, MetricDef, MetricRegistry
+from tracker.periods import Period, parse_period
+
+PERIOD_KEY = "_p"
+_EPOCH = date(1970, 1, 1)
+
+Value = float | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRequest:
+    """What to compute: metrics × periods, company-wide plus one breakdown per ``by``.
+
+    ``filters`` keeps only deals whose dimension value is one of the given values ('' or
+    None selects deals without a value).
+    """
+
+    metrics: tuple[str, ...]
+    periods: tuple[Period, ...]
+    by: tuple[str, ...] = ()
+    filters: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    """One computed value: a metric for a period and a scope (``{}`` is company-wide)."""
+
+    metric: str
+    period: Period
+    scope: dict[str, str | None]
+    value: Value
+    n: int
+    coverage: float | None
+    stats: dict[str, Value]
+
+
+def check_dimension(name: str) -> str:
+    """``name`` if it is a dimension, else a ``UsageError`` listing them."""
+    if name not in DIMENSIONS:
+        raise UsageError(f"unknown dimension '{name}': choose from {', '.join(DIMENSIONS)}")
+    return name
+
+
+def required_fields(
+    metrics: Sequence[str], registry: MetricRegistry = REGISTRY
+) -> tuple[Field, ...]:
+    """The deal fields the given metrics need (for the loader), in a stable order."""
+    out: dict[Field, None] = {}
+    for name in metrics:
+        for item in registry.get(name).required_fields:
+            out[item] = None
+    return tuple(out)
+
+
+def request_dimensions(request: MetricRequest) -> tuple[str, ...]:
+    """Dimensions a request breaks down or filters by."""
+    return tuple(dict.fromkeys([*request.by, *request.filters]))
+
+
+def _day(value: date) -> float:
+    return float((value - _EPOCH).days)
+
+
+def _layers(periods: Sequence[Period]) -> list[list[int]]:
+    """Group period indexes into layers of pairwise disjoint periods (first fit)."""
+    order = sorted(range(len(periods)), key=lambda i: (periods[i].start, periods[i].end))
+    layers: list[list[int]] = []
+    ends: list[date] = []
+    for index in order:
+        for number, end in enumerate(ends):
+            if end < periods[index].start:
+                layers[number].append(index)
+                ends[number] = periods[index].end
+                break
+        else:
+            layers.append([index])
+            ends.append(periods[index].end)
+    return layers
+
+
+def _assign(days: pd.Series, periods: Sequence[Period]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Index (into ``periods``, sorted and disjoint) of the period containing each day; -1."""
+    starts = np.array([_day(p.start) for p in periods])
+    ends = np.array([_day(p.end) for p in periods])
+    values = days.to_numpy(dtype="float64")
+    index = np.searchsorted(starts, values, side="right") - 1
+    clipped = np.clip(index, 0, len(periods) - 1)
+    inside = (index >= 0) & (values <= ends[clipped])
+    return np.where(inside, clipped, -1).astype("int64")
+
+
+class PeriodData:
+    """The deals of one layer of disjoint periods, with the per-basis subsets metrics use.
+
+    ``closed``/``won``/``lost`` hold deals whose close date falls in one of the periods,
+    ``created`` those whose created date does; each has the period index in ``_p``.
+    """
+
+    def __init__(self, frame: pd.DataFrame, periods: Sequence[Period]) -> None:
+        self.frame = frame
+        self.periods = list(periods)
+
+    def _subset(self, column: str, mask: pd.Series | None = None) -> pd.DataFrame:
+        index = _assign(self.frame[column], self.periods)
+        keep = index >= 0
+        if mask is not None:
+            keep &= mask.to_numpy()
+        subset = self.frame[keep]
+        return subset.assign(**{PERIOD_KEY: index[keep]})
+
+    @cached_property
+    def closed(self) -> pd.DataFrame:
+        """Closed deals (won or lost) whose close date is in a period."""
+        return self._subset("close_day", self.frame["is_closed"])
+
+    @cached_property
+    def won(self) -> pd.DataFrame:
+        """Won deals whose close date is in a period."""
+        return self.closed[self.closed["is_won"].to_numpy()]
+
+    @cached_property
+    def lost(self) -> pd.DataFrame:
+        """Lost deals whose close date is in a period."""
+        return self.closed[~self.closed["is_won"].to_numpy()]
+
+    @cached_property
+    def created(self) -> pd.DataFrame:
+        """Deals (any stage) whose local created date is in a period."""
+        return self._subset("created_day")
+
+
+def apply_filters(frame: pd.DataFrame, filters: Mapping[str, Sequence[str | None]]) -> pd.DataFrame:
+    """Keep deals whose dimension values match every filter (any of its values)."""
+    if not filters:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for dim, values in filters.items():
+        check_dimension(dim)
+        wanted = [NONE_VALUE if v is None else v for v in values]
+        keep &= frame[dim].astype(object).isin(wanted).to_numpy()
+    return frame[keep]
+
+
+def _dimension_values(
+    frame: pd.DataFrame, dims: Sequence[str], relevant: np.ndarray[Any, Any]
+) -> dict[str, list[str]]:
+    """Each dimension's values among relevant deals, sorted, '' (none) last."""
+    out: dict[str, list[str]] = {}
+    for dim in dims:
+        present = pd.unique(frame.loc[relevant, dim].astype(object))
+        out[dim] = sorted(present, key=lambda v: (v == NONE_VALUE, str(v)))
+    return out
+
+
+def _relevant(frame: pd.DataFrame, periods: Sequence[Period]) -> np.ndarray[Any, Any]:
+    """Deals dated (closed or created) inside any requested period."""
+    mask = np.zeros(len(frame), dtype=bool)
+    for column in ("close_day", "created_day"):
+        if column not in frame:
+            continue
+        values = frame[column].to_numpy(dtype="float64")
+        for period in periods:
+            mask |= (values >= _day(period.start)) & (values <= _day(period.end))
+    return mask
+
+
+def _complete(
+    out: pd.DataFrame, definition: MetricDef, layer_size: int, dim: str | None, values: list[str]
+) -> pd.DataFrame:
+    """Reindex a metric's output on every period × dimension value, filling empty groups."""
+    if dim is None:
+        full: pd.Index[Any] = pd.Index(range(layer_size), name=PERIOD_KEY)
+    else:
+        full = pd.MultiIndex.from_product([range(layer_size), values], names=[PERIOD_KEY, dim])
+        out.index = pd.MultiIndex.from_arrays(
+            [
+                out.index.get_level_values(0).astype("int64"),
+                out.index.get_level_values(1).astype(object),
+            ],
+            names=[PERIOD_KEY, dim],
+        )
+    out = out.reindex(full)
+    out["value"] = out["value"].astype("float64")
+    if definition.empty_value is not None:
+        out["value"] = out["value"].fillna(definition.empty_value)
+    out["n"] = out["n"].fillna(0).astype("int64")
+    for name in definition.count_stats:
+        out[name] = out[name].fillna(0).astype("int64")
+    return out
+
+
+def _clean(value: Any, as_int: bool = False) -> Value:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    number = float(value)
+    if as_int and number.is_integer():
+        return int(number)
+    return number
+
+
+def _to_rows(
+    definition: MetricDef, period: Period, dim: str | None, part: pd.DataFrame
+) -> list[MetricRow]:
+    as_int = definition.unit == "count"
+    labels: list[Any] = list(part.index.get_level_values(dim)) if dim else [None]
+    rows: list[MetricRow] = []
+    for record, label in zip(part.to_dict("records"), labels, strict=True):
+        scope: dict[str, str | None] = {}
+        if dim is not None:
+            scope[dim] = None if label == NONE_VALUE else str(label)
+        stats = {
+            name: _clean(record.get(name), name in definition.count_stats)
+            for name in definition.stats
+        }
+        rows.append(
+            MetricRow(
+                metric=definition.name,
+                period=period,
+                scope=scope,
+                value=_clean(record["value"], as_int),
+                n=int(record["n"]),
+                coverage=_clean(record["coverage"]),
+                stats=stats,
+            )
+        )
+    return rows
+
+
+def compute(
+    frame: pd.DataFrame, request: MetricRequest, registry: MetricRegistry = REGISTRY
+) -> list[MetricRow]:
+    """Compute ``request`` over a prepared deals frame.
+
+    Rows come ordered by metric (request order), period (request order), then scope:
+    company-wide first, then each ``by`` dimension with its values sorted ('' last). Every
+    period × scope value gets a row, with the metric's empty value when no deal qualifies.
+    """
+    definitions = [registry.get(name) for name in request.metrics]
+    for name in request.by:
+        check_dimension(name)
+    frame = apply_filters(frame, request.filters)
+    periods = list(request.periods)
+    values = _dimension_values(frame, request.by, _relevant(frame, periods))
+    scopes: list[str | None] = [None, *request.by]
+    found: dict[tuple[int, int, int], pd.DataFrame] = {}
+    for layer in _layers(periods):
+        data = PeriodData(frame, [periods[i] for i in layer])
+        for m_index, definition in enumerate(definitions):
+            for s_index, dim in enumerate(scopes):
+                keys = [PERIOD_KEY] if dim is None else [PERIOD_KEY, dim]
+                out = definition.compute(data, keys)
+                out = _complete(out, definition, len(layer), dim, values.get(dim or "", []))
+                positions = out.index.get_level_values(0).to_numpy()
+                for local, p_index in enumerate(layer):
+                    found[(m_index, p_index, s_index)] = out[positions == local]
+    rows: list[MetricRow] = []
+    for m_index, definition in enumerate(definitions):
+        for p_index, period in enumerate(periods):
+            for s_index, dim in enumerate(scopes):
+                rows.extend(_to_rows(definition, period, dim, found[(m_index, p_index, s_index)]))
+    return rows
+
+
+def parse_filter(text: str) -> tuple[str, str | None]:
+    """``dim=value`` (``dim=`` selects deals without a value) as (dimension, value)."""
+    dim, sep, value = text.partition("=")
+    if not sep:
+        raise UsageError(f"bad filter '{text}': write DIMENSION=VALUE, e.g. team=EMEA")
+    return check_dimension(dim.strip()), value.strip() or None
+
+
+def build_request(
+    *,
+    periods: Sequence[str],
+    today: date,
+    fiscal_year_start_month: int,
+    metrics: Sequence[str] = (),
+    by: Sequence[str] = (),
+    filters: Sequence[str] = (),
+    registry: MetricRegistry = REGISTRY,
+) -> MetricRequest:
+    """A request from command-line style arguments; bad values raise ``UsageError``.
+
+    No metrics means every registered metric; no periods means ``this-quarter``.
+    """
+    names = [registry.get(name).name for name in metrics] or registry.names()
+    dims = [check_dimension(name) for name in by]
+    wanted: dict[str, list[str | None]] = {}
+    for text in filters:
+        dim, value = parse_filter(text)
+        wanted.setdefault(dim, []).append(value)
+    parsed = [parse_period(p, today, fiscal_year_start_month) for p in periods or ["this-quarter"]]
+    return MetricRequest(
+        metrics=tuple(dict.fromkeys(names)),
+        periods=tuple(dict.fromkeys(parsed)),
+        by=tuple(dict.fromkeys(dims)),
+        filters={dim: tuple(values) for dim, values in wanted.items()},
+    )

@@ -1,0 +1,140 @@
+"""The metric registry: every metric is one registered function plus its description.
+
+A metric function receives the deals of one group of periods (``PeriodData``) and the
+group keys (always ``"_p"``, the period index, then at most one dimension), and returns a
+frame indexed by those keys with the columns ``value``, ``n`` and ``coverage`` plus any
+statistics it publishes (``stats``). Groups without any deal are filled by the engine with
+``empty_value``, ``n = 0`` and a null coverage, so a function only handles the groups that
+have rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from tracker.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tracker.metrics.compute import PeriodData
+
+DEFINITIONS_VERSION = 1
+"""Version of the metric definitions as a whole (``definitions_version`` in the JSON)."""
+
+Unit = Literal["money", "count", "fraction", "days"]
+Direction = Literal["higher", "lower"]
+Kind = Literal["cumulative", "rate"]
+Basis = Literal["close", "created"]
+Field = Literal["amount", "created", "account", "list", "net", "cost"]
+"""Deal fields a metric can need, beyond the ones every metric has (id, source, stage flags,
+close date): see ``tracker.metrics.frame.FIELD_COLUMNS`` for the store columns behind each."""
+
+MetricFunction = Callable[["PeriodData", list[str]], "pd.DataFrame"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """One registered metric.
+
+    * ``unit``: how values are expressed and rendered (money in the reporting currency,
+      counts, fractions such as 0.25, days).
+    * ``direction``: whether a higher or a lower value is better.
+    * ``kind``: ``cumulative`` values add up over time and scopes (revenue); ``rate`` values
+      are ratios or averages (win rate) and do not: pacing treats them differently.
+    * ``basis``: the date that places a deal in a period (close date or created date).
+    * ``required_fields``: what the store must load for it.
+    * ``stats``: names of the extra statistics published with each value;
+      ``count_stats`` those of them that are counts (integers, 0 for an empty group).
+    * ``empty_value``: the value of a group without any eligible deal (0 or null).
+    """
+
+    name: str
+    unit: Unit
+    direction: Direction
+    kind: Kind
+    basis: Basis
+    required_fields: tuple[Field, ...]
+    version: int
+    description: str
+    compute: MetricFunction
+    stats: tuple[str, ...] = ()
+    count_stats: tuple[str, ...] = ()
+    empty_value: float | None = None
+
+
+class MetricRegistry:
+    """Metrics by name, in registration order."""
+
+    def __init__(self) -> None:
+        self._metrics: dict[str, MetricDef] = {}
+
+    def add(self, definition: MetricDef) -> None:
+        """Register ``definition``; names are unique."""
+        if definition.name in self._metrics:
+            raise ValueError(f"metric {definition.name!r} is already registered")
+        self._metrics[definition.name] = definition
+
+    def metric(
+        self,
+        name: str,
+        *,
+        unit: Unit,
+        direction: Direction,
+        kind: Kind,
+        basis: Basis = "close",
+        fields: tuple[Field, ...] = (),
+        version: int = 1,
+        description: str,
+        stats: tuple[str, ...] = (),
+        count_stats: tuple[str, ...] = (),
+        empty_value: float | None = None,
+    ) -> Callable[[MetricFunction], MetricFunction]:
+        """Decorator registering a metric function under ``name``."""
+
+        def wrap(function: MetricFunction) -> MetricFunction:
+            self.add(
+                MetricDef(
+                    name=name,
+                    unit=unit,
+                    direction=direction,
+                    kind=kind,
+                    basis=basis,
+                    required_fields=fields,
+                    version=version,
+                    description=description,
+                    compute=function,
+                    stats=stats,
+                    count_stats=count_stats,
+                    empty_value=empty_value,
+                )
+            )
+            return function
+
+        return wrap
+
+    def names(self) -> list[str]:
+        """Registered metric names, in registration order."""
+        return list(self._metrics)
+
+    def get(self, name: str) -> MetricDef:
+        """The metric called ``name``; an unknown name is a ``UsageError`` listing them."""
+        try:
+            return self._metrics[name]
+        except KeyError:
+            raise UsageError(
+                f"unknown metric '{name}': choose from {', '.join(self._metrics)}"
+            ) from None
+
+    def all(self) -> list[MetricDef]:
+        """Every registered metric, in registration order."""
+        return list(self._metrics.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._metrics
+
+
+REGISTRY = MetricRegistry()
+"""The product's metrics; ``tracker.metrics.definitions`` fills it on import."""

@@ -1,0 +1,164 @@
+"""Rendering computed metrics: the JSON contract, CSV and a table for people.
+
+The JSON is a stable contract (``docs/metrics.md``)::
+
+    {"timezone": "UTC", "definitions_version": 1, "generated_at": "<ISO>",
+     "as_of": {"<source>": "<last successful sync, ISO>"},
+     "rows": [{"metric": "revenue", "period": "2017-Q1", "period_start": "2017-01-01",
+               "period_end": "2017-03-31", "scope": {"team": "EMEA"}, "value": 1234.5,
+               "n": 12, "coverage": 1.0, "stats": {}}]}
+
+Counts are integers, fractions are numbers (0.25, not 25), undefined values are null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+
+from tracker.errors import UsageError
+from tracker.metrics.compute import MetricRow
+from tracker.metrics.registry import REGISTRY, MetricRegistry, Unit
+
+FORMATS: tuple[str, ...] = ("table", "json", "csv")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Computed rows with the context needed to read and reproduce them."""
+
+    timezone: str
+    definitions_version: int
+    generated_at: datetime
+    as_of: dict[str, datetime]
+    rows: list[MetricRow]
+
+
+def check_format(name: str) -> str:
+    """``name`` if it is an output format, else a ``UsageError`` listing them."""
+    if name not in FORMATS:
+        raise UsageError(f"unknown format '{name}': choose from {', '.join(FORMATS)}")
+    return name
+
+
+def row_dict(row: MetricRow) -> dict[str, Any]:
+    """One row as in the JSON contract."""
+    return {
+        "metric": row.metric,
+        "period": row.period.label,
+        "period_start": row.period.start.isoformat(),
+        "period_end": row.period.end.isoformat(),
+        "scope": dict(row.scope),
+        "value": row.value,
+        "n": row.n,
+        "coverage": row.coverage,
+        "stats": dict(row.stats),
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The whole report as in the JSON contract."""
+    return {
+        "timezone": report.timezone,
+        "definitions_version": report.definitions_version,
+        "generated_at": report.generated_at.isoformat(),
+        "as_of": {source: at.isoformat() for source, at in sorted(report.as_of.items())},
+        "rows": [row_dict(row) for row in report.rows],
+    }
+
+
+def to_json(report: Report) -> str:
+    """The JSON document (NaN never appears: undefined values are null)."""
+    return json.dumps(to_dict(report), indent=2, allow_nan=False) + "\n"
+
+
+def _stat_names(rows: list[MetricRow]) -> list[str]:
+    return list(dict.fromkeys(name for row in rows for name in row.stats))
+
+
+def to_csv(report: Report) -> str:
+    """One CSV line per row; the scope as ``dimension`` and ``scope_value`` columns."""
+    stats = _stat_names(report.rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "metric",
+            "period",
+            "period_start",
+            "period_end",
+            "dimension",
+            "scope_value",
+            "value",
+            "n",
+            "coverage",
+            *stats,
+        ]
+    )
+    for row in report.rows:
+        dimension, scope_value = next(iter(row.scope.items()), ("", None))
+        writer.writerow(
+            [
+                row.metric,
+                row.period.label,
+                row.period.start.isoformat(),
+                row.period.end.isoformat(),
+                dimension,
+                "" if scope_value is None else scope_value,
+                "" if row.value is None else row.value,
+                row.n,
+                "" if row.coverage is None else row.coverage,
+                *["" if row.stats.get(s) is None else row.stats[s] for s in stats],
+            ]
+        )
+    return buffer.getvalue()
+
+
+def format_value(value: float | int | None, unit: Unit, currency: str) -> str:
+    """A value for people: money with separators, fractions as percents, days, counts."""
+    if value is None:
+        return "—"
+    if unit == "money":
+        return f"{value:,.2f} {currency}"
+    if unit == "fraction":
+        return f"{value * 100:.1f} %"
+    if unit == "days":
+        return f"{value:,.1f} d"
+    return f"{int(value):,}"
+
+
+def _scope_text(scope: dict[str, str | None]) -> str:
+    if not scope:
+        return "company"
+    return ", ".join(f"{k}: {'(none)' if v is None else v}" for k, v in scope.items())
+
+
+def to_table(report: Report, currency: str, registry: MetricRegistry = REGISTRY) -> Table:
+    """A rich table: metric, period, scope, value, n, coverage (percent)."""
+    table = Table(title=f"Sales metrics ({report.timezone})", show_lines=False)
+    for name, justify in (
+        ("metric", "left"),
+        ("period", "left"),
+        ("scope", "left"),
+        ("value", "right"),
+        ("n", "right"),
+        ("coverage", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in report.rows:
+        unit: Unit = registry.get(row.metric).unit if row.metric in registry else "count"
+        table.add_row(
+            row.metric,
+            row.period.label,
+            _scope_text(row.scope),
+            format_value(row.value, unit, currency),
+            f"{row.n:,}",
+            format_value(row.coverage, "fraction", currency),
+        )
+    return table
