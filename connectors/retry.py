@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pydantic import Field
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
@@ -25,10 +26,10 @@ T = TypeVar("T")
 class RetrySettings(Strict):
     """``[sources.NAME.retry]``: how 429s, 5xx and dropped connections are retried."""
 
-    max_attempts: int = 6
-    initial_delay: float = 0.5
-    max_delay: float = 30.0
-    jitter: float = 0.5
+    max_attempts: int = Field(default=6, ge=1, le=20)
+    initial_delay: float = Field(default=0.5, ge=0)
+    max_delay: float = Field(default=30.0, ge=0)
+    jitter: float = Field(default=0.5, ge=0)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
-"""One writer per source: a lock held for the whole sync of a source.
+"""Named locks shared by every process (and thread) using the same store.
+
+One writer per source (``source_lock``) and one schema migration at a time
+(``named_lock(store, "schema-migration")``).
 
 PostgreSQL: a session-level advisory lock (works across hosts sharing the database).
-SQLite: a byte-range lock in a ``<database>.sync.lock`` file beside the database.
-Either way a second sync of the same source fails fast with a clear message, while syncs
-of different sources may run side by side.
+SQLite: ``flock`` on a file in ``<database>.locks/`` beside the database. ``flock`` locks
+belong to the open file, so two threads of one process exclude each other as well.
+A lock held elsewhere fails fast for a sync (``source_lock``) and waits for a migration.
 """
 
 from __future__ import annotations
@@ -25,46 +28,59 @@ if TYPE_CHECKING:
     from tracker.store import Store
 
 
-def _key(source: str) -> int:
-    return int.from_bytes(hashlib.sha1(source.encode()).digest()[:8], "big", signed=True)
+class LockBusy(Exception):
+    """The lock is held by someone else (only raised with ``wait=False``)."""
 
 
-def _busy(source: str) -> SourceError:
-    return SourceError(
-        f"another sync of source {source!r} is running; wait for it to finish and retry"
-    )
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha1(name.encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager
-def source_lock(store: Store, source: str) -> Iterator[None]:
-    """Hold the writer lock of ``source`` for the duration of the block."""
+def named_lock(store: Store, name: str, *, wait: bool = True) -> Iterator[None]:
+    """Hold the store-wide lock ``name`` for the duration of the block."""
     if store.dialect == "postgresql":
+        key = {"k": _key(name)}
         with store.engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(source)})
-            if not got.scalar():
-                raise _busy(source)
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), key)
+            elif not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), key).scalar():
+                raise LockBusy(name)
             conn.commit()
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(source)})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
                 conn.commit()
         return
     database = make_url(store.url).database
     if not database or database == ":memory:":
         yield
         return
-    path = Path(database + ".sync.lock")
-    offset = _key(source) % (2**31)
+    folder = Path(database + ".locks")
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{hashlib.sha1(name.encode()).hexdigest()[:16]}.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
-        except OSError:
-            raise _busy(source) from None
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(name) from None
         try:
             yield
         finally:
-            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def source_lock(store: Store, source: str) -> Iterator[None]:
+    """The writer lock of ``source``; a ``SourceError`` at once when another sync holds it."""
+    try:
+        with named_lock(store, f"sync:{source}", wait=False):
+            yield
+    except LockBusy:
+        raise SourceError(
+            f"another sync of source {source!r} is running; wait for it to finish and retry"
+        ) from None

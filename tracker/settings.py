@@ -64,7 +64,7 @@ class Secret(Strict):
     The value is read only by ``reveal()``; ``repr`` and dumps show the reference only.
     """
 
-    env: str | None = None
+    env: str | None = Field(default=None, min_length=1)
     file: ConfigPath | None = None
     _key: str = PrivateAttr(default="secret")
 
@@ -85,7 +85,7 @@ class Secret(Strict):
 
     def describe(self) -> str:
         """Where the secret comes from, safe to print."""
-        return f"<from env {self.env}>" if self.env else f"<from file {self.file}>"
+        return f"<from env {self.env}>" if self.env is not None else f"<from file {self.file}>"
 
     def reveal(self) -> str:
         """Read the secret now; a ``ConfigError`` naming the key says what is missing."""
@@ -155,9 +155,17 @@ class TrackerSection(Strict):
 
 
 class StoreSection(Strict):
-    """``[store]``: where deals are kept (a SQLAlchemy URL)."""
+    """``[store]``: where deals are kept (a SQLAlchemy URL) and the database password."""
 
     url: str = Field(default="sqlite:///tracker.db", validate_default=True)
+    password: Secret | None = None
+
+    def connect_url(self) -> str:
+        """The URL to connect with: the password (read now, if any) filled in."""
+        if self.password is None:
+            return self.url
+        url = make_url(self.url).set(password=self.password.reveal())
+        return url.render_as_string(hide_password=False)
 
     @field_validator("url")
     @classmethod
@@ -166,9 +174,13 @@ class StoreSection(Strict):
             url = make_url(value)
         except ArgumentError:
             raise ValueError(
-                f"{value!r} is not a database URL; use e.g. 'sqlite:///tracker.db' or "
+                "not a database URL; use e.g. 'sqlite:///tracker.db' or "
                 "'postgresql+psycopg://user@host/db'"
             ) from None
+        if url.password is not None or "password" in url.query:
+            raise ValueError(
+                'no passwords in the URL: write [store] password = { env = "PGPASSWORD" }'
+            )
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(
                 f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql"
@@ -180,6 +192,10 @@ class StoreSection(Strict):
             if not path.is_absolute():
                 url = url.set(database=str(Path(base) / path))
         return url.render_as_string(hide_password=False)
+
+
+class Reserved(Strict):
+    """A section reserved for a later version: it takes no keys yet."""
 
 
 class SourceSettings(Strict):
@@ -194,9 +210,10 @@ class Settings(Strict):
     tracker: TrackerSection = Field(default_factory=TrackerSection)
     store: StoreSection = Field(default_factory=StoreSection)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
-    goals: list[dict[str, Any]] = Field(default_factory=list)
-    email: dict[str, Any] = Field(default_factory=dict)
-    schedule: dict[str, Any] = Field(default_factory=dict)
+    # reserved: filled by later versions; until then any key in them is an error
+    goals: list[Reserved] = Field(default_factory=list)
+    email: Reserved = Field(default_factory=lambda: Reserved())
+    schedule: Reserved = Field(default_factory=lambda: Reserved())
     _config_path: Path | None = PrivateAttr(default=None)
 
     @property
@@ -223,7 +240,6 @@ class Settings(Strict):
     def redacted(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets shown as their reference only."""
         redacted: dict[str, Any] = _redact_value(self)
-        redacted["store"]["url"] = make_url(self.store.url).render_as_string(hide_password=True)
         return redacted
 
 

@@ -9,7 +9,7 @@ Writes of synced data go through ``tracker.writer`` (bulk upserts, atomic batche
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event, inspect, select
+from alembic.util import CommandError
+from sqlalchemy import Engine, MetaData, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
@@ -36,7 +37,10 @@ def metadata() -> MetaData:
     return SQLModel.metadata
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy's pysqlite recipe: the driver stops managing transactions itself and
+    # SQLAlchemy emits BEGIN (see _sqlite_begin), so DDL in migrations is transactional too
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -45,15 +49,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and a created parent folder."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(db).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store folder {folder}: {exc.strerror}; check [store] url"
+                ) from None
         engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -97,24 +112,48 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision()
-        except OperationalError as exc:
+        except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the store at {self.display_url}: {_reason(exc)}"
             ) from None
 
+    def known_revisions(self) -> set[str]:
+        """Every revision this version of tracker knows."""
+        script = ScriptDirectory.from_config(self._alembic_config())
+        return {s.revision for s in script.walk_revisions()}
+
     def upgrade(self) -> tuple[str | None, str]:
-        """Apply every pending migration; returns (revision before, revision after)."""
-        before = self.current_revision()
-        cfg = self._alembic_config()
-        try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                f"migrating the store at {self.display_url} failed: {_reason(exc)}"
-            ) from None
-        return before, self.head_revision()
+        """Apply every pending migration; returns (revision before, revision after).
+
+        Serialised by a lock in the database (or beside a SQLite file), so two processes
+        starting on a new database do not both create it; DDL runs in one transaction.
+        """
+        from tracker.locks import named_lock
+
+        head = self.head_revision()
+        with named_lock(self, "schema-migration"):
+            before = self.current_revision()
+            if before is not None and before not in self.known_revisions():
+                raise self._newer_error(before)
+            if before == head:
+                return before, head
+            cfg = self._alembic_config()
+            try:
+                with self.engine.begin() as conn:
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+            except (SQLAlchemyError, CommandError) as exc:
+                reason = _reason(exc) if isinstance(exc, SQLAlchemyError) else str(exc)
+                raise StoreError(
+                    f"migrating the store at {self.display_url} failed: {reason}"
+                ) from None
+        return before, head
+
+    def _newer_error(self, current: str) -> StoreError:
+        return StoreError(
+            f"the store at {self.display_url} is at revision {current}, newer than this "
+            f"tracker knows ({self.head_revision()}): upgrade tracker"
+        )
 
     def ensure_ready(self) -> None:
         """Upgrade a brand-new database; refuse one at another revision with a hint."""
@@ -123,24 +162,23 @@ class Store:
         if current == head:
             return
         if current is None:
-            with self.engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names()) & set(metadata().tables)
+            try:
+                with self.engine.connect() as conn:
+                    tables = set(inspect(conn).get_table_names()) & set(metadata().tables)
+            except SQLAlchemyError as exc:
+                raise StoreError(
+                    f"cannot read the store at {self.display_url}: {_reason(exc)}"
+                ) from None
             if tables:
                 raise StoreError(
-                    f"the store at {self.display_url} has tracker tables but no schema revision; "
-                    "point [store] url at a fresh database"
+                    f"the store at {self.display_url} has tracker tables but no schema "
+                    "revision; point [store] url at a fresh database"
                 )
             log.info("creating the store schema at %s", self.display_url)
             self.upgrade()
             return
-        known = {
-            s.revision for s in ScriptDirectory.from_config(self._alembic_config()).walk_revisions()
-        }
-        if current not in known:
-            raise StoreError(
-                f"the store at {self.display_url} is at revision {current}, newer than this "
-                f"tracker knows ({head}): upgrade tracker"
-            )
+        if current not in self.known_revisions():
+            raise self._newer_error(current)
         raise StoreError(
             f"the store at {self.display_url} is at revision {current} but this tracker needs "
             f"{head}: run `tracker db upgrade`"
@@ -163,17 +201,28 @@ class Store:
         return list(latest.values())
 
     def last_success(self) -> dict[str, datetime]:
-        """When each source last finished a sync successfully (its data's "as of")."""
-        from tracker.models import SyncRun
+        """When each source last finished a sync that stored its data (its "as of")."""
+        return last_successful_syncs(self.engine)
 
-        table = SyncRun.__table__  # type: ignore[attr-defined]
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(table.c.source, table.c.finished_at)
-                .where(table.c.outcome == "ok")
-                .order_by(table.c.finished_at)
-            ).all()
-        return {source: finished for source, finished in rows if finished is not None}
+
+def last_successful_syncs(engine: Engine) -> dict[str, datetime]:
+    """source → end of its last sync that stored data (outcome ok or partial), aware UTC."""
+    from tracker.models import SyncRun
+
+    runs = SyncRun.__table__  # type: ignore[attr-defined]
+    query = (
+        select(runs.c.source, func.max(runs.c.finished_at))
+        .where(runs.c.outcome.in_(("ok", "partial")))
+        .group_by(runs.c.source)
+        .order_by(runs.c.source)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).all()
+    return {
+        source: finished if finished.tzinfo else finished.replace(tzinfo=UTC)
+        for source, finished in found
+        if finished is not None
+    }
 
 
 def _reason(exc: SQLAlchemyError) -> str:

@@ -37,13 +37,13 @@ class Progress:
     """Reported after every committed batch."""
 
     source: str
-    records: int
+    records: int  # deal rows handled (stored or rejected), comparable to expected_total
     expected_total: int | None
     elapsed: float
 
     @property
     def rate(self) -> float:
-        """Records per second so far."""
+        """Deal rows per second so far."""
         return self.records / self.elapsed if self.elapsed > 0 else 0.0
 
 
@@ -52,7 +52,7 @@ class SyncResult:
     """How one source's sync ended."""
 
     source: str
-    outcome: str  # ok | failed | stopped | interrupted | dry-run
+    outcome: str  # ok | partial | failed | stopped | interrupted | dry-run
     counts: WriteCounts = field(default_factory=WriteCounts)
     records: int = 0
     api_calls: int = 0
@@ -108,11 +108,15 @@ def run_sync(
 ) -> SyncResult:
     """Sync one source; never raises a ``TrackerError`` (it is reported in the result).
 
-    With ``dry_run`` every batch is written and rolled back: the counts say what would
-    change, and nothing (no cursor, no sync run) is kept.
+    Outcomes: ``ok``; ``partial`` (rows rejected, exit 3); ``stopped`` (API budget spent,
+    exit 3); ``failed``; ``interrupted``. With ``dry_run`` every batch is written and rolled
+    back: the counts say what would change, and nothing (no cursor, no sync run) is kept.
     """
-    with source_lock(store, source):
-        return _run_locked(store, source, kind, open_batches, on_progress, dry_run)
+    try:
+        with source_lock(store, source):
+            return _run_locked(store, source, kind, open_batches, on_progress, dry_run)
+    except TrackerError as exc:  # the lock is busy, or the store is unusable
+        return SyncResult(source=source, outcome="failed", error=str(exc), exit_code=exc.exit_code)
 
 
 def _run_locked(
@@ -133,11 +137,11 @@ def _run_locked(
         for batch in open_batches(cursor):
             _commit_batch(store, source, batch, result, run_id, dry_run)
             if on_progress is not None:
-                on_progress(
-                    Progress(
-                        source, result.records, batch.expected_total, time.monotonic() - started
-                    )
-                )
+                handled = result.counts.received.get("deals", 0) + result.rejected_total
+                elapsed = time.monotonic() - started
+                on_progress(Progress(source, handled, batch.expected_total, elapsed))
+        if result.rejected_total and not dry_run:
+            result.outcome, result.exit_code = "partial", 3
     except TrackerError as exc:
         result.outcome = "stopped" if exc.exit_code == 3 else "failed"
         result.error = str(exc)

@@ -231,9 +231,10 @@ class Dialect:
             value = f"r.{col}"
             if col in spec.datetimes and self.sqlite:
                 # inlined _sqlite_datetime: this runs once per column per row
+                # naive values are taken as UTC, like _sqlite_datetime does
                 parts.append(
-                    f"(None if {value} is None else "
-                    f"{value}.astimezone(UTC).isoformat(' ', 'microseconds')[:26])"
+                    f"(None if {value} is None else ({value} if {value}.tzinfo is None else "
+                    f"{value}.astimezone(UTC)).isoformat(' ', 'microseconds')[:26])"
                 )
             elif col in spec.dates and self.sqlite:
                 parts.append(f"(None if {value} is None else {value}.isoformat())")

@@ -8,16 +8,19 @@ a row that fails to parse never deletes its deal.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import cast
 
 from connectors.base import Connector
 from connectors.csv.mapping import RowError, RowMapper
-from connectors.csv.reader import inspect_file, iter_rows
+from connectors.csv.reader import ERROR_KEY, inspect_file, iter_rows
 from connectors.csv.settings import CsvSourceSettings
 from tracker.errors import SourceError
 from tracker.records import AccountRecord, Batch, DealRecord, JsonDict, OwnerRecord, RejectedRow
+
+log = logging.getLogger(__name__)
 
 
 class CsvConnector(Connector):
@@ -37,7 +40,14 @@ class CsvConnector(Connector):
 
     def _header_info(self) -> tuple[list[str], str, int]:
         s = self.csv
-        info = inspect_file(s.path, s.encoding, s.delimiter, s.sheet)
+        info = inspect_file(s.path, s.encoding, s.field_delimiter, s.sheet)
+        mapped_columns = [*s.columns.mapped().values(), *s.custom.values()]
+        repeated = sorted({c for c in mapped_columns if info.header.count(c) > 1})
+        if repeated:
+            raise SourceError(
+                f"{s.path.name}: column {repeated[0]!r} appears more than once in the header; "
+                "rename one of them in the export"
+            )
         missing = [
             f"{column!r} (sources.{self.name}.columns.{field})"
             for field, column in s.columns.mapped().items()
@@ -61,15 +71,20 @@ class CsvConnector(Connector):
         mapper = RowMapper(s, self.context.tracker)
         seen: dict[str, int] = {}
         batch = Batch(expected_total=approx)
-        rows = 0
-        for line, row in iter_rows(s.path, s.encoding, s.delimiter, s.sheet):
+        rows = mapped = unidentified = 0
+        for line, row in iter_rows(s.path, s.encoding, s.field_delimiter, s.sheet):
             rows += 1
             location = f"{s.path.name}:{line}"
-            if "__error__" in row:
-                batch.rejected.append(RejectedRow(location, str(row["__error__"])))
-                continue
             deal_id = mapper.row_id(row)
-            if deal_id is not None and deal_id in seen:
+            if ERROR_KEY in row:
+                batch.rejected.append(RejectedRow(location, str(row[ERROR_KEY]), deal_id))
+                unidentified += deal_id is None
+                if deal_id is not None:
+                    seen.setdefault(deal_id, line)
+                continue
+            if deal_id is None:
+                unidentified += 1
+            elif deal_id in seen:
                 batch.rejected.append(
                     RejectedRow(
                         location,
@@ -81,11 +96,12 @@ class CsvConnector(Connector):
             if deal_id is not None:
                 seen[deal_id] = line
             try:
-                mapped = mapper.map(row)
+                records = mapper.map(row)
             except RowError as exc:
                 batch.rejected.append(RejectedRow(location, str(exc), deal_id))
                 continue
-            _add(batch, mapped.deal, mapped.owner, mapped.account)
+            _add(batch, records.deal, records.owner, records.account)
+            mapped += 1
             if len(batch.deals) >= s.batch_size:
                 yield _dedupe(batch)
                 batch = Batch(expected_total=approx)
@@ -94,7 +110,16 @@ class CsvConnector(Connector):
                 f"{s.path.name}: no data rows; refusing to mark every deal of source "
                 f"{self.name!r} deleted (is this the right export?)"
             )
-        batch.complete_deal_ids = frozenset(seen)
+        if unidentified or not mapped:
+            # a row whose id cannot be read may be any deal: deleting "missing" ones is unsafe
+            log.warning(
+                "%s: %d rows without a readable deal id; deals missing from the export are "
+                "not marked deleted this time",
+                s.path.name,
+                unidentified or rows,
+            )
+        else:
+            batch.complete_deal_ids = frozenset(seen)
         batch.cursor = {
             "file": str(s.path),
             "sha256": digest,

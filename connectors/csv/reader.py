@@ -12,6 +12,8 @@ from typing import Any
 from tracker.errors import SourceError
 
 Row = dict[str, Any]
+ERROR_KEY = "__error__"
+MAX_FIELD = 16 * 1024 * 1024  # long description columns are common in CRM exports
 
 
 @dataclass(frozen=True)
@@ -58,24 +60,37 @@ def iter_rows(
     if path.suffix.lower() == ".xlsx":
         yield from _xlsx_rows(path, sheet, header_only)
         return
+    csv.field_size_limit(MAX_FIELD)
     with path.open(newline="", encoding=encoding) as fh:
         reader = csv.reader(fh, delimiter=delimiter)
-        header = [h.strip() for h in next(reader, [])]
-        if header_only:
-            yield 1, {h: h for h in header}
-            return
-        line = reader.line_num + 1
-        for values in reader:
-            start, line = line, reader.line_num + 1
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                yield (
-                    start,
-                    {"__error__": f"has {len(values)} fields, the header has {len(header)}"},
-                )
-                continue
-            yield start, dict(zip(header, values, strict=True))
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            if header_only:
+                yield 1, {h: h for h in header}
+                return
+            line = reader.line_num + 1
+            for values in reader:
+                start, line = line, reader.line_num + 1
+                if not any(v.strip() for v in values):
+                    continue
+                yield start, _fit(header, values)
+        except csv.Error as exc:
+            raise SourceError(f"{path.name}:{reader.line_num}: unreadable CSV: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{path.name}: not {encoding} text (byte {exc.start} near line "
+                f"{reader.line_num}); set the source's encoding"
+            ) from None
+
+
+def _fit(header: list[str], values: list[Any] | tuple[Any, ...]) -> Row:
+    """The row as {column: value}; a row with the wrong field count carries ``ERROR_KEY``
+    (its cells are kept so the deal id can still be read)."""
+    row = dict(zip(header, values, strict=False))
+    extra = [v for v in values[len(header) :] if v is not None and str(v).strip()]
+    if len(values) < len(header) or extra:
+        row[ERROR_KEY] = f"has {len(values)} fields, the header has {len(header)}"
+    return row
 
 
 def _xlsx_rows(path: Path, sheet: str | None, header_only: bool) -> Iterator[tuple[int, Row]]:
@@ -98,6 +113,6 @@ def _xlsx_rows(path: Path, sheet: str | None, header_only: bool) -> Iterator[tup
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             padded = list(values) + [None] * (len(header) - len(values))
-            yield line, dict(zip(header, padded[: len(header)], strict=True))
+            yield line, _fit(header, padded)
     finally:
         book.close()

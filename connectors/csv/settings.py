@@ -61,7 +61,7 @@ class CsvSourceSettings(SourceSettings):
     date_format: str | None = None
     decimal_separator: Literal[".", ","] = "."
     currency: str | None = None
-    delimiter: str = ","
+    delimiter: str | None = None
     encoding: str = "utf-8-sig"
     sheet: str | None = None
     batch_size: int = Field(default=5000, ge=1, le=100_000)
@@ -73,9 +73,16 @@ class CsvSourceSettings(SourceSettings):
             raise ValueError(f"{value.name}: expected a .csv, .tsv or .xlsx file")
         return value
 
+    @property
+    def field_delimiter(self) -> str:
+        """The delimiter: as configured, else a tab for .tsv files and a comma otherwise."""
+        if self.delimiter is not None:
+            return self.delimiter
+        return "\t" if self.path.suffix.lower() == ".tsv" else ","
+
     @field_validator("delimiter")
     @classmethod
-    def _one_char(cls, value: str) -> str:
-        if len(value) != 1:
+    def _one_char(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
             raise ValueError("the delimiter is one character, e.g. ',' or ';'")
         return value

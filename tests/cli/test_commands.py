@@ -15,7 +15,7 @@ runner = CliRunner()
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env=env, catch_exceptions=False)
+    result = runner.invoke(app, list(args), env=env, catch_exceptions=False, prog_name="tracker")
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -94,13 +94,33 @@ def test_tracker_config_env_is_used(config: Path) -> None:
     assert json.loads(out)["sources"]["export"]["kind"] == "csv"
 
 
-def test_config_show_hides_secrets(tmp_path: Path) -> None:
+def test_store_password_only_as_a_secret(tmp_path: Path) -> None:
     cfg = tmp_path / "tracker.toml"
     cfg.write_text(
         '[store]\nurl = "postgresql+psycopg://ops:hunter2@db.local/tracker"\n', encoding="utf-8"
     )
-    code, out, _ = invoke("--config", str(cfg), "config", "show")
-    assert code == 0 and "hunter2" not in out and "***" in out
+    code, out, err = invoke("--config", str(cfg), "config", "show")
+    assert code == 2 and "hunter2" not in out + err
+    assert (
+        'store.url: no passwords in the URL: write [store] password = { env = "PGPASSWORD" }' in err
+    )
+    cfg.write_text(
+        '[store]\nurl = "postgresql+psycopg://ops@db.local/tracker"\n'
+        'password = { env = "TRACKER_TEST_PGPASSWORD" }\n',
+        encoding="utf-8",
+    )
+    code, out, _ = invoke(
+        "--config", str(cfg), "config", "show", env={"TRACKER_TEST_PGPASSWORD": "hunter2"}
+    )
+    assert code == 0 and "hunter2" not in out
+    assert json.loads(out)["store"]["password"] == "<from env TRACKER_TEST_PGPASSWORD>"
+
+
+def test_reserved_sections_take_no_keys_yet(tmp_path: Path) -> None:
+    cfg = tmp_path / "tracker.toml"
+    cfg.write_text('[email]\nsmtp_password = "s3cr3t"\n', encoding="utf-8")
+    code, out, err = invoke("--config", str(cfg), "config", "show")
+    assert code == 2 and "email.smtp_password: unknown key" in err and "s3cr3t" not in out + err
 
 
 def test_config_error_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -147,7 +167,7 @@ def test_rejected_rows_are_reported(tmp_path: Path) -> None:
     csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cfg = write_config(tmp_path, csv_path, "sqlite:///tracker.db")
     code, _, err = invoke("--config", str(cfg), "sync")
-    assert code == 0
+    assert code == 3
     assert "warning: export: deals.csv:12: engage_date: '2026-13-45' is not a date" in err
 
 
@@ -173,9 +193,88 @@ def test_db_upgrade_and_outdated_store(tmp_path: Path, config: Path) -> None:
     ("args", "message"),
     [
         (["--deals", "5"], "error: --deals 5: give a number from 100 to 1,000,000\n"),
-        (["--faults", "bogus@hs"], "error: --faults 'bogus@hs': rule 1 ('bogus@hs'): unknown kind 'bogus'"),
+        (
+            ["--faults", "bogus@hs"],
+            "error: --faults 'bogus@hs': rule 1 ('bogus@hs'): unknown kind 'bogus'",
+        ),
     ],
 )
 def test_sandbox_serve_rejects_bad_flags(args: list[str], message: str) -> None:
     code, _, err = invoke("sandbox", "serve", *args)
     assert code == 2 and err.startswith(message)
+
+
+def test_usage_errors_are_one_line() -> None:
+    code, out, err = invoke("sync", "--bogus")
+    assert code == 2 and out == ""
+    assert err == "error: No such option: --bogus (see `tracker sync --help`)\n"
+
+
+def test_config_flag_beats_env_which_beats_cwd(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tracker.toml").write_text("[tracker]\ncurrency = 'EUR'\n", encoding="utf-8")
+    monkeypatch.chdir(other)
+    shown = lambda *a, **kw: json.loads(invoke(*a, "config", "show", **kw)[1])  # noqa: E731
+    assert shown()["tracker"]["currency"] == "EUR"  # ./tracker.toml
+    assert shown(env={"TRACKER_CONFIG": str(config)})["tracker"]["currency"] == "USD"
+    env_cfg = tmp_path / "env.toml"
+    env_cfg.write_text("[tracker]\ncurrency = 'GBP'\n", encoding="utf-8")
+    assert (
+        shown("--config", str(config), env={"TRACKER_CONFIG": str(env_cfg)})["tracker"]["currency"]
+        == "USD"
+    )
+
+
+def test_summary_cells_line_up_with_headers(config: Path) -> None:
+    result = runner.invoke(app, ["--config", str(config), "sync"], env={"COLUMNS": "200"})
+    lines = [line for line in result.stdout.splitlines() if "│" in line or "┃" in line]
+    header = [c.strip() for c in lines[0].strip("┃ ").split("┃")]
+    row = [c.strip() for c in lines[1].strip("│ ").split("│")]
+    cells = dict(zip(header, row, strict=True))
+    assert cells["source"] == "export" and cells["outcome"] == "ok"
+    assert cells["deals"] == "120" and cells["rejected"] == "0" and cells["API calls"] == "0"
+    assert float(cells["seconds"]) >= 0 and cells["deals/s"].replace(",", "").isdigit()
+
+
+def test_a_busy_source_does_not_stop_the_others(config: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = config.read_text(encoding="utf-8")
+    other = text[text.index("[sources.export]") :].replace("[sources.export", "[sources.other")
+    config.write_text(text + other, encoding="utf-8")
+    assert invoke("--config", str(config), "db", "upgrade")[0] == 0
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.core.sync_worker", url, "export", "500", "0.05"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        from tracker.store import Store
+        from tracker.sync import load_cursor
+
+        store = Store(url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with store.engine.connect() as conn:
+                if load_cursor(conn, "export"):
+                    break
+            time.sleep(0.02)
+        code, _, err = invoke("--config", str(config), "sync")
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert code == 3
+    assert "error: export: another sync of source 'export' is running" in err
+    status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
+    outcomes = {s["source"]: s["outcome"] for s in status["sources"]}
+    assert outcomes["other"] == "ok"

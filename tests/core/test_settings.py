@@ -119,7 +119,10 @@ def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
             "[tracker.exchange_rates]\nEUR = -1\n",
             "tracker.exchange_rates: EUR = -1.0: give 3-letter codes and positive rates",
         ),
-        ("[store]\nurl = 'not a url'\n", "store.url: 'not a url' is not a database URL"),
+        (
+            "[store]\nurl = 'not a url'\n",
+            "store.url: not a database URL; use e.g. 'sqlite:///tracker.db'",
+        ),
         ("[store]\nurl = 'mysql://x/y'\n", "store.url: unsupported database 'mysql'"),
         ("[store]\nurl = 'sqlite:///x.db'\npool = 3\n", "store.pool: unknown key"),
         (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,42 @@ from tracker.errors import TrackerError
 
 
 class TrackerGroup(TyperGroup):
-    """Turns ``TrackerError`` into one line on stderr and its exit code."""
+    """Turns ``TrackerError`` and usage errors into one line on stderr and an exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Like click's ``main``, but a usage error is one line (with a --help hint)."""
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        kwargs.update(
+            args=args,
+            prog_name=prog_name,
+            complete_var=complete_var,
+            windows_expand_args=windows_expand_args,
+        )
+        if not standalone_mode:
+            return super().main(standalone_mode=False, **kwargs)
+        try:
+            code = super().main(standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(0)
+        except ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:

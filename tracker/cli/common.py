@@ -45,7 +45,7 @@ class AppState:
     def store(self, *, ready: bool = True) -> Store:
         """The store; with ``ready`` a new database is created, an outdated one refused."""
         if self._store is None:
-            self._store = Store(self.settings.store.url)
+            self._store = Store(self.settings.store.connect_url())
         if ready:
             self._store.ensure_ready()
         return self._store

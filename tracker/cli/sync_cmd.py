@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tracker.cli.common import AppState, state
-from tracker.errors import ConfigError, TrackerError
+from tracker.errors import ConfigError
+from tracker.records import Batch, JsonDict
 from tracker.sync import Progress as SyncProgress
 from tracker.sync import SyncResult, run_sync
 
@@ -34,7 +37,7 @@ def sync(
     """
     st = state(ctx)
     settings = st.settings
-    names = list(sources or settings.sources)
+    names = list(dict.fromkeys(sources or settings.sources))
     if not names:
         raise ConfigError(f"no sources configured in {st.config_path}: add a [sources.NAME] table")
     for name in names:
@@ -59,15 +62,15 @@ def _sync_one(st: AppState, name: str, *, dry_run: bool, reconcile: bool) -> Syn
     source = settings.source(name)
     context = SyncContext(tracker=settings.tracker, reconcile=reconcile, dry_run=dry_run)
     connector = connector_class(source.kind)(name, source, context)
-    try:
-        connector.check()
-    except TrackerError as exc:
-        st.err.print(f"error: {name}: {exc}", highlight=False, markup=False)
-        return SyncResult(source=name, outcome="failed", error=str(exc), exit_code=exc.exit_code)
+
+    def checked_batches(cursor: JsonDict | None) -> Iterator[Batch]:
+        connector.check()  # inside the run, so a failed check is recorded like any failure
+        yield from connector.batches(cursor)
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,.0f} records"),
+        TextColumn("{task.completed:,.0f} deals"),
         TextColumn("{task.fields[rate]:,.0f}/s"),
         TimeElapsedColumn(),
         console=st.err,
@@ -80,7 +83,7 @@ def _sync_one(st: AppState, name: str, *, dry_run: bool, reconcile: bool) -> Syn
             bar.update(task, completed=p.records, total=p.expected_total, rate=p.rate)
 
         result = run_sync(
-            st.store(), name, source.kind, connector.batches, on_progress=report, dry_run=dry_run
+            st.store(), name, source.kind, checked_batches, on_progress=report, dry_run=dry_run
         )
     if result.error:
         st.err.print(f"error: {name}: {result.error}", highlight=False, markup=False)
@@ -94,34 +97,40 @@ def _sync_one(st: AppState, name: str, *, dry_run: bool, reconcile: bool) -> Syn
     return result
 
 
+SUMMARY_COLUMNS = (
+    "source",
+    "outcome",
+    "deals",
+    "rows changed",
+    "deleted",
+    "rejected",
+    "API calls",
+    "deals/s",
+    "seconds",
+)
+
+
 def _summary(st: AppState, results: list[SyncResult], dry_run: bool) -> None:
     if st.quiet and all(r.exit_code == 0 for r in results):
         return
     title = "Dry run: nothing was written" if dry_run else "Sync summary"
     table = Table(title=title)
-    for col in (
-        "source",
-        "outcome",
-        "deals",
-        "changed" if not dry_run else "would change",
-        "deleted",
-        "rejected",
-        "records/s",
-        "seconds",
-    ):
-        table.add_column(col, justify="left" if col in ("source", "outcome") else "right")
+    for col in SUMMARY_COLUMNS:
+        label = "would change" if dry_run and col == "rows changed" else col
+        table.add_column(label, justify="left" if col in ("source", "outcome") else "right")
     for r in results:
-        changed = sum(r.counts.changed.values())
-        rate = r.records / r.seconds if r.seconds > 0 else 0.0
-        table.add_row(
-            r.source,
-            r.outcome,
-            f"{r.counts.received.get('deals', 0):,}",
-            f"{changed:,}",
-            f"{r.counts.deleted:,}",
-            f"{r.rejected_total:,}",
-            f"{r.api_calls:,}",
-            f"{rate:,.0f}",
-            f"{r.seconds:.1f}",
-        )
+        deals = r.counts.received.get("deals", 0)
+        rate = deals / r.seconds if r.seconds > 0 else 0.0
+        cells = {
+            "source": r.source,
+            "outcome": r.outcome,
+            "deals": f"{deals:,}",
+            "rows changed": f"{sum(r.counts.changed.values()):,}",
+            "deleted": f"{r.counts.deleted:,}",
+            "rejected": f"{r.rejected_total:,}",
+            "API calls": f"{r.api_calls:,}",
+            "deals/s": f"{rate:,.0f}",
+            "seconds": f"{r.seconds:.1f}",
+        }
+        table.add_row(*(cells[c] for c in SUMMARY_COLUMNS))
     st.out.print(table)

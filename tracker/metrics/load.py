@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
@@ -24,6 +24,7 @@ from tracker.metrics.frame import prepare, raw_columns
 from tracker.metrics.registry import DEFINITIONS_VERSION, Field
 from tracker.metrics.render import Report
 from tracker.models import Account, Deal, LineItem, Owner
+from tracker.store import last_successful_syncs as last_syncs
 
 log = logging.getLogger(__name__)
 
@@ -141,26 +142,6 @@ def load_deals(
     return pd.DataFrame(
         {name: _column(name, values) for name, values in zip(names, columns, strict=True)}
     )
-
-
-def last_syncs(engine: Engine) -> dict[str, datetime]:
-    """When each source last finished a sync successfully (the data's ``as_of``)."""
-    from tracker.models import SyncRun
-
-    runs = _table(SyncRun)
-    query = (
-        select(runs.c.source, func.max(runs.c.finished_at))
-        .where(runs.c.outcome == "ok")
-        .group_by(runs.c.source)
-        .order_by(runs.c.source)
-    )
-    with engine.connect() as conn:
-        found = conn.execute(query).all()
-    return {
-        source: finished if finished.tzinfo else finished.replace(tzinfo=UTC)
-        for source, finished in found
-        if finished is not None
-    }
 
 
 def build_report(
