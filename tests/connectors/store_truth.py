@@ -103,4 +103,3 @@ def store_differences(
             else:
                 diffs += _compare(kind, rec.external_id, rec, got, skip)
     return diffs
-

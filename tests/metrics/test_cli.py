@@ -17,7 +17,6 @@ from tracker.store import Store
 runner = CliRunner()
 
 
-
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
