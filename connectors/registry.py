@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 #: kind -> ("module:SettingsClass", "module:ConnectorClass")
 KINDS: dict[str, tuple[str, str]] = {
     "csv": ("connectors.csv.settings:CsvSourceSettings", "connectors.csv.connector:CsvConnector"),
+    "hubspot": (
+        "connectors.hubspot.settings:HubSpotSourceSettings",
+        "connectors.hubspot.connector:HubSpotConnector",
+    ),
+    "salesforce": (
+        "connectors.salesforce.settings:SalesforceSourceSettings",
+        "connectors.salesforce.connector:SalesforceConnector",
+    ),
 }
 
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import Field
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
+from tenacity.wait import wait_exponential, wait_random
 
 from tracker.settings import Strict
 
@@ -52,8 +52,8 @@ def call_with_retry(
     on_retry: Callable[[RetryVerdict], None] | None = None,
 ) -> T:
     """Call ``fn``, retrying failures ``classify`` accepts; re-raises the last failure."""
-    backoff = wait_exponential_jitter(
-        initial=settings.initial_delay, max=settings.max_delay, jitter=settings.jitter
+    backoff = wait_exponential(multiplier=settings.initial_delay, max=settings.max_delay) + (
+        wait_random(0, settings.jitter)
     )
 
     def wait(state: RetryCallState) -> float:

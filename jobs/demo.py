@@ -1,79 +1,101 @@
-"""``make demo``: the main job end to end on built-in data, no credentials needed.
+"""``make demo``: the main job end to end on the built-in CRM sandbox, no credentials.
 
-For now it syncs the synthetic sample export shipped with the package into a fresh store
-in the demo folder, shows ``tracker status``, syncs again (nothing changes) and prints the
-store's totals.
+Starts the sandbox (a seeded Salesforce org and HubSpot portal on loopback), writes a
+config pointing one source at each, then runs what a revenue-operations engineer would:
+a full sync, ``status``, the quarter's metrics by team, an incremental sync after some
+deals changed in the CRMs, and a JSON export of the metrics.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
-from importlib.resources import files
+from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors.sandbox import Sandbox
+from connectors.sandbox.standalone import config_toml
 from tracker.cli import app
 
-DEMO_CONFIG = """\
-# Written by `make demo`: the sample export shipped with tracker.
-[tracker]
-timezone = "America/New_York"
-currency = "USD"
-
-[tracker.exchange_rates]
-EUR = 1.08
-
-[store]
-url = "sqlite:///tracker.db"
-
-[sources.sample]
-kind = "csv"
-path = "sample_deals.csv"
-
-[sources.sample.columns]
-id = "opportunity_id"
-name = "deal_name"
-owner = "sales_agent"
-team = "manager"
-region = "regional_office"
-account = "account"
-stage = "deal_stage"
-created = "engage_date"
-closed = "close_date"
-amount = "close_value"
-list_amount = "list_price"
-currency = "currency"
-
-[sources.sample.stages]
-won = ["Won"]
-lost = ["Lost"]
-"""
+DEMO_DEALS = 4000
+SF_ENV, HS_ENV = "TRACKER_DEMO_SF_TOKEN", "TRACKER_DEMO_HS_TOKEN"
 
 
 def _run(args: list[str]) -> int:
     print(f"\n$ tracker {' '.join(args)}", flush=True)
     try:
-        app(args=args, prog_name="tracker", standalone_mode=True)
+        app(args=args, prog_name="tracker")
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
 
 
-def main(folder: Path) -> int:
+def main(folder: Path, deals: int = DEMO_DEALS) -> int:
     """Set up ``folder`` from scratch and run the pipeline; returns the exit code."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    sample = files("tracker").joinpath("data/sample_deals.csv").read_bytes()
-    (folder / "sample_deals.csv").write_bytes(sample)
     config = folder / "tracker.toml"
-    config.write_text(DEMO_CONFIG, encoding="utf-8")
-    base = ["--config", str(config)]
-    for args in (["sync"], ["status"], ["sync", "sample"]):
-        code = _run(base + args)
-        if code != 0:
-            return code
-    print(f"\nDemo store: {folder / 'tracker.db'}  (config: {config})")
+    print(f"starting the CRM sandbox with {deals:,} deals ...", flush=True)
+    with Sandbox.start(deals=deals, seed=7, now=datetime.now(UTC)) as sandbox:
+        os.environ[SF_ENV] = sandbox.salesforce_token
+        os.environ[HS_ENV] = sandbox.hubspot_token
+        config.write_text(
+            "# Written by `make demo`: sources on the built-in CRM sandbox.\n"
+            + config_toml(sandbox, sf_token_env=SF_ENV, hs_token_env=HS_ENV),
+            encoding="utf-8",
+        )
+        base = ["--config", str(config)]
+        steps: list[list[str]] = [
+            ["sync"],
+            ["status"],
+            [
+                "metrics",
+                "--period",
+                "last-quarter",
+                "--by",
+                "team",
+                "--metric",
+                "revenue",
+                "--metric",
+                "win_rate",
+                "--metric",
+                "sales_cycle_days",
+                "--metric",
+                "discount_pct",
+                "--metric",
+                "gross_margin_pct",
+                "--metric",
+                "new_customers",
+            ],
+        ]
+        for args in steps:
+            if (code := _run(base + args)) != 0:
+                return code
+        print("\n# meanwhile in the CRMs: 40 deals change, 5 are deleted", flush=True)
+        for crm in ("salesforce", "hubspot"):
+            sandbox.update_deals(crm, n=20)
+            sandbox.delete_deals(crm, n=3 if crm == "salesforce" else 2)
+        for args in (
+            ["sync"],
+            [
+                "metrics",
+                "--period",
+                "this-quarter",
+                "--format",
+                "json",
+                "--output",
+                str(folder / "metrics.json"),
+                "--save",
+            ],
+        ):
+            if (code := _run(base + args)) != 0:
+                return code
+    print(
+        f"\nDemo store: {folder / 'tracker.db'} (config {config}); "
+        f"metrics JSON: {folder / 'metrics.json'}"
+    )
     return 0
 
 

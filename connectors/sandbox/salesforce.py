@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.sandbox import salesforce_composite
 from connectors.sandbox.salesforce_auth import LoginHandlers, SalesforceCredentials
 from connectors.sandbox.salesforce_bulk import BulkQueryJobs
 from connectors.sandbox.salesforce_describe import (
@@ -354,4 +355,5 @@ def register(
     ]
     for method, pattern, handler, endpoint, auth in routes:
         router.add(method, pattern, handler, api="salesforce", endpoint=endpoint, auth=auth)
+    salesforce_composite.register(router, state)  # POST .../composite [composite]
     return api

@@ -13,21 +13,20 @@ from .generator import generate
 log = logging.getLogger(__name__)
 
 
-def config_snippet(sandbox: Sandbox) -> str:
-    """A tracker config (TOML) pointing one source per CRM at ``sandbox``, with the shell
-    lines that put the tokens where the config's secret references look for them.
-
-    The source keys follow the connectors' settings (``instance_url``/``host``,
-    ``access_token`` as a secret reference, the HubSpot portal ``timezone``)."""
+def config_toml(
+    sandbox: Sandbox,
+    *,
+    sf_token_env: str = "SANDBOX_SALESFORCE_TOKEN",
+    hs_token_env: str = "SANDBOX_HUBSPOT_TOKEN",
+) -> str:
+    """A tracker config (TOML) with one source per CRM pointed at ``sandbox``: the
+    connectors' keys, the sandbox org's custom fields mapped, tokens as env references."""
     rates = "\n".join(
         f"{code} = {rate}" for code, rate in sorted(sandbox.rates.items()) if code != "USD"
     )
     return f"""\
-# --- shell: the tokens the sources below read ---------------------------------------
-# export SANDBOX_SALESFORCE_TOKEN='{sandbox.salesforce_token}'
-# export SANDBOX_HUBSPOT_TOKEN='{sandbox.hubspot_token}'
-# --- tracker.toml --------------------------------------------------------------------
 [tracker]
+timezone = "{sandbox.state.hubspot.timezone}"
 currency = "USD"
 
 [tracker.exchange_rates]
@@ -36,14 +35,33 @@ currency = "USD"
 [sources.sandbox-salesforce]
 kind = "salesforce"
 instance_url = "{sandbox.salesforce_url}"
-access_token = {{ env = "SANDBOX_SALESFORCE_TOKEN" }}
+access_token = {{ env = "{sf_token_env}" }}
+
+[sources.sandbox-salesforce.fields]
+line_item_cost = "Unit_Cost__c"
+segment = "Account.Segment__c"
+team = "Owner.Department"
+region = "Owner.Region__c"
 
 [sources.sandbox-hubspot]
 kind = "hubspot"
-host = "{sandbox.hubspot_url}"
-access_token = {{ env = "SANDBOX_HUBSPOT_TOKEN" }}
+base_url = "{sandbox.hubspot_url}"
+access_token = {{ env = "{hs_token_env}" }}
 timezone = "{sandbox.state.hubspot.timezone}"
+
+[sources.sandbox-hubspot.properties]
+segment = "customer_segment"
 """
+
+
+def config_snippet(sandbox: Sandbox) -> str:
+    """``config_toml`` preceded by the shell lines that export the sandbox's tokens."""
+    return f"""\
+# --- shell: the tokens the sources below read ---------------------------------------
+# export SANDBOX_SALESFORCE_TOKEN='{sandbox.salesforce_token}'
+# export SANDBOX_HUBSPOT_TOKEN='{sandbox.hubspot_token}'
+# --- tracker.toml --------------------------------------------------------------------
+{config_toml(sandbox)}"""
 
 
 def serve_forever(

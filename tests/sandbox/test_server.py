@@ -97,10 +97,19 @@ def test_serve_forever_prints_a_config_and_stops() -> None:
     stop.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
-    sources = tomllib.loads(text)["sources"]
+    config = tomllib.loads(text)
+    sources = config["sources"]
     assert {s["kind"] for s in sources.values()} == {"salesforce", "hubspot"}
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sources["sandbox-hubspot"]["host"])
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sources["sandbox-hubspot"]["base_url"])
     assert "500@hs" in text
+    # the printed config is one the connectors accept as it is
+    from pathlib import Path
+
+    from connectors.registry import settings_models
+    from tracker.settings import settings_from_dict
+
+    settings = settings_from_dict(config, base_dir=Path("."), source_models=settings_models())
+    assert sorted(settings.sources) == ["sandbox-hubspot", "sandbox-salesforce"]
 
 
 def test_serve_forever_rejects_a_bad_spec() -> None:

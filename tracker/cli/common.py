@@ -12,6 +12,15 @@ from rich.console import Console
 from tracker.settings import DEFAULT_CONFIG_NAME, Settings, load_settings
 from tracker.store import Store
 
+PIPED_WIDTH = 160  # tables written to a file or pipe are not squeezed to 80 columns
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
+
 
 @dataclass
 class AppState:
@@ -20,8 +29,8 @@ class AppState:
     config: Path | None = None
     verbose: bool = False
     quiet: bool = False
-    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    out: Console = field(default_factory=lambda: _console(stderr=False))
+    err: Console = field(default_factory=lambda: _console(stderr=True))
     _settings: Settings | None = None
     _store: Store | None = None
 

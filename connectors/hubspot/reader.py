@@ -1,0 +1,160 @@
+"""Reading deals in chunks, with everything a chunk needs (associations, line items), ahead
+of the sync engine in a background thread.
+
+A chunk is about ``batch_size`` deals read from the list endpoint (backfill) or the search
+API (incremental), their companies and line items (pooled batch reads of ≤ 100 inputs)
+and the cursor to save once the chunk is committed. ``prefetch`` runs the chunk reader one
+chunk ahead: while the engine maps and commits chunk *n*, chunk *n + 1* is on the wire.
+At most ``depth + 2`` chunks exist at once, so memory does not grow with the portal.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from connectors.hubspot.client import HubSpotClient, next_after
+from connectors.hubspot.search import Position, changed_since
+
+JsonObj = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass
+class Chunk:
+    """Deals read (by id; a re-read replaces), their related ids and line items."""
+
+    deals: dict[str, JsonObj] = field(default_factory=dict)
+    companies: dict[str, list[str]] = field(default_factory=dict)
+    lines_of: dict[str, list[str]] = field(default_factory=dict)
+    line_items: dict[str, JsonObj] = field(default_factory=dict)
+    cursor: JsonObj | None = None
+    total: int | None = None
+    """The search's match count, for progress (incremental only)."""
+
+
+class DealReader:
+    """Reads chunks of deals through one client."""
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        deal_properties: Sequence[str],
+        line_item_properties: Sequence[str],
+        chunk_size: int,
+    ) -> None:
+        self.client = client
+        self.deal_properties = list(deal_properties)
+        self.line_item_properties = list(line_item_properties)
+        self.chunk_size = chunk_size
+
+    def listed(self, after: str | None, since: JsonObj, done: JsonObj) -> Iterator[Chunk]:
+        """Every live deal from list cursor ``after`` on (associations inline); each chunk's
+        cursor resumes after it, the last one is ``done``."""
+        chunk = Chunk()
+        while True:
+            page = self.client.list_page(
+                "deals",
+                after=after,
+                properties=self.deal_properties,
+                associations=("companies", "line_items"),
+            )
+            for r in page.get("results") or ():
+                chunk.deals[str(r["id"])] = r
+            after = next_after(page)
+            if after is None:
+                break
+            if len(chunk.deals) >= self.chunk_size:
+                chunk.cursor = {"phase": "deals", "after": after, "since": since}
+                yield self._complete(chunk, inline=True)
+                chunk = Chunk()
+        chunk.cursor = done
+        yield self._complete(chunk, inline=True)
+
+    def changed(self, start: Position, cursor_of: Callable[[Position], JsonObj]) -> Iterator[Chunk]:
+        """Deals modified at or after ``start`` (search); ``cursor_of(position)`` builds
+        each chunk's cursor. A chunk is yielded even when nothing changed."""
+        chunk, position, total = Chunk(), start, None
+        for page in changed_since(self.client, "deals", self.deal_properties, start):
+            total = page.total if total is None else total
+            for r in page.results:
+                chunk.deals[str(r["id"])] = r
+            position = page.position
+            if len(chunk.deals) >= self.chunk_size:
+                chunk.cursor, chunk.total = cursor_of(position), total
+                yield self._complete(chunk, inline=False)
+                chunk = Chunk()
+        chunk.cursor, chunk.total = cursor_of(position), total
+        yield self._complete(chunk, inline=False)
+
+    def _complete(self, chunk: Chunk, *, inline: bool) -> Chunk:
+        """Read the chunk's associations (unless inline) and line items."""
+        ids = list(chunk.deals)
+        if inline:
+            paged: list[str] = []
+            for deal_id, r in chunk.deals.items():
+                assoc = r.get("associations") or {}
+                for name, target in (
+                    ("companies", chunk.companies),
+                    ("line_items", chunk.lines_of),
+                ):
+                    block = assoc.get(name) or {}
+                    target[deal_id] = [str(x["id"]) for x in block.get("results") or ()]
+                    if block.get("paging"):
+                        paged.append(deal_id)
+            if paged:  # more associations than fit inline: read those through v4
+                chunk.companies.update(self.client.associations("deals", "companies", paged))
+                chunk.lines_of.update(self.client.associations("deals", "line_items", paged))
+        elif ids:
+            chunk.companies = self.client.associations("deals", "companies", ids)
+            chunk.lines_of = self.client.associations("deals", "line_items", ids)
+        wanted = list(dict.fromkeys(li for i in ids for li in chunk.lines_of.get(i, ())))
+        if wanted:
+            read = self.client.batch_read("line_items", wanted, self.line_item_properties)
+            chunk.line_items = {str(li["id"]): li for li in read}
+        return chunk
+
+
+def prefetch(source: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Iterate ``source`` in a background thread, up to ``depth`` items ahead.
+
+    Errors raised by ``source`` are raised here, in order; closing this iterator stops the
+    thread after its current request.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in source:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(("error", exc))
+
+    thread = threading.Thread(target=run, name="hubspot-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=5)  # a daemon: it stops at its next hand-over anyway

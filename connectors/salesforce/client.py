@@ -1,0 +1,595 @@
+"""The Salesforce client factory: the only module importing simple-salesforce.
+
+``connect()`` builds the SDK client for the configured auth mode over a requests session
+that counts every request, keeps the last response (for ``Retry-After`` and
+``Sforce-Limit-Info``), applies a timeout and, for an ``http://`` instance URL, speaks plain
+HTTP (the SDK always builds ``https://`` URLs). ``SalesforceClient`` wraps the few calls the
+connector makes with bounded retries (``connectors.retry``) and turns SDK errors into
+one-line domain errors that never carry a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+from simple_salesforce.util import date_to_iso8601, exception_handler
+
+from connectors.retry import RetryVerdict, call_with_retry
+from connectors.salesforce.settings import SalesforceSourceSettings
+from tracker.errors import BudgetExhausted, ConfigError, SourceError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+REAUTH = 1  # a 401 logs in again once (password/JWT modes); the SDK's default is 3
+_API_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
+#: Composite API limits: subrequests per call, and query/queryAll/query-more among them
+COMPOSITE_MAX = 25
+COMPOSITE_MAX_QUERIES = 5
+_SUB_ERRORS: dict[int, type[SalesforceError]] = {
+    300: SalesforceMoreThanOneRecord,
+    400: SalesforceMalformedRequest,
+    401: SalesforceExpiredSession,
+    403: SalesforceRefusedRequest,
+    404: SalesforceResourceNotFound,
+}
+_RETRYABLE_CONNECTION = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class CountingSession(requests.Session):
+    """A session that counts requests, remembers the last response and may rewrite URLs.
+
+    ``plain_http_base`` (``http://host:port``) sends the SDK's ``https://host:port`` URLs,
+    and its login hosts ``https://*.salesforce.com``, to that base over plain HTTP.
+    """
+
+    def __init__(self, *, timeout: float = 120.0, plain_http_base: str | None = None) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.calls = 0
+        self.last_response: requests.Response | None = None
+        self._rewrites: list[tuple[re.Pattern[str], str]] = []
+        if plain_http_base is not None:
+            netloc = urlsplit(plain_http_base).netloc
+            self._rewrites = [
+                (re.compile(r"^https://" + re.escape(netloc) + r"(?=/|$)"), plain_http_base),
+                (re.compile(r"^https://[A-Za-z0-9.-]+\.salesforce\.com(?=/|$)"), plain_http_base),
+            ]
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Send one request (rewritten, with the default timeout) and count it."""
+        if isinstance(url, bytes):
+            url = url.decode()
+        for pattern, base in self._rewrites:
+            url = pattern.sub(base, url)
+        kwargs.setdefault("timeout", self.timeout)
+        self.calls += 1
+        self.last_response = None
+        response = super().request(method, url, *args, **kwargs)
+        self.last_response = response
+        return response
+
+
+def error_code(exc: SalesforceError) -> tuple[str, str]:
+    """(errorCode, message) of an SDK error's JSON body, or ("", "") when there is none."""
+    content = exc.content
+    try:
+        body = json.loads(content) if isinstance(content, bytes | str) else content
+    except ValueError:
+        return "", ""
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return str(body[0].get("errorCode", "")), str(body[0].get("message", ""))
+    if isinstance(body, dict):
+        return str(body.get("errorCode", body.get("error", ""))), str(body.get("message", ""))
+    return "", ""
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class ReplicationWindowError(SourceError):
+    """getDeleted refused the window (older than the org keeps its delete log)."""
+
+
+@dataclass
+class CallBudget:
+    """Requests this run may make; ``check`` is called before each one."""
+
+    limit: int | None = None
+    remaining_today: int | None = None
+    source: str = ""
+
+    def exhausted_error(self, calls: int) -> BudgetExhausted:
+        """The clean stop once ``limit`` calls were made."""
+        left = "?" if self.remaining_today is None else f"{self.remaining_today:,}"
+        return BudgetExhausted(
+            f"API budget for this run spent: stopped after {calls:,} API calls "
+            f"(max_api_percent of the {left} left today); run `tracker sync {self.source}` "
+            "again tomorrow (or raise max_api_percent) to resume from the saved cursor"
+        )
+
+
+@dataclass(frozen=True)
+class Read:
+    """One GET the connector may bundle into a composite call (see ``prefetch``).
+
+    Build them with :meth:`SalesforceClient.ask_query`, ``ask_describe`` or ``ask_deleted``
+    so the key matches the one the direct call looks up.
+    """
+
+    key: tuple[Any, ...]
+    path: str  # below /services/data/vXX.X/
+    is_query: bool
+    extra: Any = None
+
+
+@dataclass
+class _Answer:
+    """A subrequest's result waiting for the direct call it stands for."""
+
+    status: int
+    body: Any
+    url: str
+    extra: Any = None
+
+
+@dataclass
+class _Prefetched:
+    """Answers of composite subrequests, taken (once) by the matching direct calls."""
+
+    answers: dict[tuple[Any, ...], _Answer] = field(default_factory=dict)
+
+    def take(self, key: tuple[Any, ...]) -> _Answer | None:
+        return self.answers.pop(key, None)  # atomic: the prefetch thread may ask too
+
+
+class SalesforceClient:
+    """The calls the connector makes, retried and with domain errors."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: SalesforceSourceSettings,
+        *,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.session = session if session is not None else _default_session(settings)
+        self.budget = CallBudget(source=name)
+        self._sf: Salesforce | None = None
+        self._local_calls = 0
+        self._prefetched = _Prefetched()
+        self.composite_supported = True
+
+    # -- connection
+
+    @property
+    def sf(self) -> Salesforce:
+        """The SDK client, logging in on first use."""
+        if self._sf is None:
+            self._sf = self._guard(
+                lambda: call_with_retry(
+                    self._login, self._classify, self.settings.retry, what="Salesforce login"
+                ),
+                "login",
+            )
+        return self._sf
+
+    def _login(self) -> Salesforce:
+        s = self.settings
+        # plain dicts: the SDK's default OrderedDict hook costs a third of the decode time
+        common: dict[str, Any] = {
+            "version": s.api_version,
+            "session": self.session,
+            "object_pairs_hook": dict,
+        }
+        mode = s.auth_mode
+        if mode == "token":
+            assert s.access_token is not None and s.instance_url is not None
+            return Salesforce(
+                instance_url=s.instance_url, session_id=s.access_token.reveal(), **common
+            )
+        if mode == "password":
+            assert s.password is not None and s.security_token is not None
+            return Salesforce(
+                username=s.username,
+                password=s.password.reveal(),
+                security_token=s.security_token.reveal(),
+                domain=s.domain,
+                **common,
+            )
+        assert s.private_key_file is not None
+        try:
+            key = s.private_key_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"sources.{self.name}.private_key_file: cannot read {s.private_key_file}: "
+                f"{exc.strerror}"
+            ) from None
+        return Salesforce(
+            username=s.username,
+            consumer_key=s.consumer_key,
+            privatekey=key,
+            domain=s.domain,
+            **common,
+        )
+
+    @property
+    def calls(self) -> int:
+        """HTTP requests made so far (login included)."""
+        if isinstance(self.session, CountingSession):
+            return self.session.calls
+        return self._local_calls
+
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, total) from the last ``Sforce-Limit-Info`` header seen.
+
+        Read from the response itself: the SDK keeps it per ``SFType`` object only.
+        """
+        response = getattr(self.session, "last_response", None)
+        raw = response.headers.get("Sforce-Limit-Info", "") if response is not None else ""
+        found = _API_USAGE.search(raw)
+        if found is not None:
+            return int(found.group(1)), int(found.group(2))
+        usage = self._sf.api_usage.get("api-usage") if self._sf is not None else None
+        return None if usage is None else (usage.used, usage.total)
+
+    # -- calls
+
+    def query(self, soql: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        """One page of a SOQL query (``queryAll`` with ``include_deleted``)."""
+        log.debug(
+            "salesforce %s: %s %s", self.name, "queryAll" if include_deleted else "query", soql
+        )
+        done = self._answered(("query", include_deleted, soql), "query")
+        if done is not None:
+            return done
+        return self._call(
+            lambda: self.sf.query(soql, include_deleted=include_deleted, max_retries=REAUTH),
+            "query",
+        )
+
+    def query_more(self, next_url: str) -> dict[str, Any]:
+        """The page behind a ``nextRecordsUrl``."""
+        return self._call(
+            lambda: self.sf.query_more(next_url, identifier_is_url=True, max_retries=REAUTH),
+            "query_more",
+        )
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """``sobjects/{sobject}/describe``."""
+        done = self._answered(("describe", sobject), f"describe {sobject}")
+        if done is not None:
+            return done
+        return self._call(lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}")
+
+    def limits(self) -> dict[str, Any]:
+        """``limits/``."""
+        return self._call(lambda: self.sf.limits(), "limits")
+
+    def deleted(
+        self, sobject: str, start: datetime, end: datetime, *, reuse_until: datetime | None = None
+    ) -> dict[str, Any]:
+        """``sobjects/{sobject}/deleted/?start=&end=`` (the deleted-records log).
+
+        A prefetched answer for the same ``start`` is used when its window reached
+        ``reuse_until`` (the server time the caller needs covered).
+        """
+        key = ("deleted", sobject, start)
+        if reuse_until is not None:
+            answer = self._prefetched.answers.get(key)
+            if answer is not None and answer.extra is not None and answer.extra >= reuse_until:
+                done = self._answered(key, f"getDeleted {sobject}")
+                if done is not None:
+                    return done
+        self._prefetched.take(key)
+        return self._call(
+            lambda: getattr(self.sf, sobject).deleted(start, end), f"getDeleted {sobject}"
+        )
+
+    # -- the Composite API: many reads, one call toward the API limits
+
+    @staticmethod
+    def ask_query(soql: str, *, include_deleted: bool) -> Read:
+        """A ``query``/``queryAll`` to prefetch; ``query()`` with the same SOQL takes it."""
+        kind = "queryAll" if include_deleted else "query"
+        return Read(("query", include_deleted, soql), f"{kind}/?q={quote(soql)}", True)
+
+    @staticmethod
+    def ask_describe(sobject: str) -> Read:
+        """A ``describe`` to prefetch."""
+        return Read(("describe", sobject), f"sobjects/{sobject}/describe", False)
+
+    @staticmethod
+    def ask_deleted(sobject: str, start: datetime, end: datetime) -> Read:
+        """A ``getDeleted`` window to prefetch (taken by ``deleted()`` with the same start)."""
+        window = f"start={date_to_iso8601(start)}&end={date_to_iso8601(end)}"
+        return Read(
+            ("deleted", sobject, start), f"sobjects/{sobject}/deleted/?{window}", False, end
+        )
+
+    def prefetch(self, reads: Sequence[Read]) -> int:
+        """Run ``reads`` as composite calls (25 subrequests, 5 queries each at most).
+
+        Each answer waits for the direct call it stands for (``query``, ``describe``,
+        ``deleted``), which then makes no request, or raises the very error it would have
+        raised itself; a transient subrequest error (5xx, 429, concurrent limit) lets that
+        call go to the API on its own, with its retries. Returns the calls made (0 when the
+        org has no composite resource: every read then goes direct).
+        """
+        made = 0
+        for group in _composite_groups(reads):
+            if not self.composite_supported:
+                break
+            body = {
+                "allOrNone": False,
+                "compositeRequest": [
+                    {
+                        "method": "GET",
+                        "url": f"/services/data/v{self.settings.api_version}/{r.path}",
+                        "referenceId": f"r{i}",
+                    }
+                    for i, r in enumerate(group)
+                ],
+            }
+            try:
+                result = self._call(
+                    lambda body=body: self.sf.restful(  # type: ignore[misc]
+                        "composite", method="POST", json=body, max_retries=REAUTH
+                    ),
+                    "composite",
+                )
+            except SourceError as exc:
+                if "not found (404" not in str(exc):
+                    raise
+                log.info(
+                    "salesforce %s: no composite resource; reading one call at a time", self.name
+                )
+                self.composite_supported = False
+                break
+            made += 1
+            by_ref = {
+                str(sub.get("referenceId")): sub
+                for sub in result.get("compositeResponse", ())
+                if isinstance(sub, dict)
+            }
+            for i, read in enumerate(group):
+                sub = by_ref.get(f"r{i}")
+                if sub is None:
+                    continue
+                self._prefetched.answers[read.key] = _Answer(
+                    int(sub.get("httpStatusCode") or 0), sub.get("body"), read.path, read.extra
+                )
+        return made
+
+    def _answered(self, key: tuple[Any, ...], what: str) -> dict[str, Any] | None:
+        """The prefetched answer for ``key`` (or its error, raised as the direct call's),
+        None when there is none or it was a transient error worth a direct call."""
+        answer = self._prefetched.take(key)
+        if answer is None:
+            return None
+        if 200 <= answer.status < 300:
+            if not isinstance(answer.body, dict):
+                raise SourceError(f"Salesforce {what}: unexpected answer (not a JSON object)")
+            return answer.body
+        exc_cls = _SUB_ERRORS.get(answer.status, SalesforceGeneralError)
+        exc = exc_cls(answer.url, answer.status, what, answer.body)
+        if self._classify(exc) is not None:
+            log.debug(
+                "salesforce %s: %s failed in a composite call; retrying it alone", self.name, what
+            )
+            return None
+
+        def fail() -> dict[str, Any]:
+            raise exc
+
+        return self._guard(fail, what)
+
+    # -- Bulk API 2.0 query jobs
+
+    def bulk_create(self, soql: str, *, include_deleted: bool) -> str:
+        """Start a Bulk 2.0 query job (``queryAll`` with ``include_deleted``); its id."""
+        body = {
+            "operation": "queryAll" if include_deleted else "query",
+            "query": soql,
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        }
+        job = self._call(
+            lambda: self.sf.restful("jobs/query", method="POST", json=body, max_retries=REAUTH),
+            "bulk",
+        )
+        return str(job["id"])
+
+    def bulk_state(self, job_id: str) -> str:
+        """The job's ``state`` (UploadComplete, InProgress, JobComplete, Failed, Aborted)."""
+        info = self._call(lambda: self.sf.restful(f"jobs/query/{job_id}"), "bulk job")
+        return str(info.get("state", ""))
+
+    def bulk_results(self, job_id: str, locator: str, max_records: int) -> tuple[str, str]:
+        """One CSV page of a completed job and the next locator (``"null"`` after the last)."""
+
+        def fetch() -> dict[str, Any]:
+            params: dict[str, Any] = {"maxRecords": max_records}
+            if locator:
+                params["locator"] = locator
+            url = f"{self.sf.base_url}jobs/query/{job_id}/results"
+            response = self.sf.session.request("GET", url, headers=self.sf.headers, params=params)
+            if response.status_code >= 300:
+                exception_handler(response, name="bulk results")
+            return {"csv": response.text, "locator": response.headers.get("Sforce-Locator", "")}
+
+        page = self._call(fetch, "bulk results")
+        return str(page["csv"]), str(page["locator"] or "null")
+
+    def server_time(self) -> datetime | None:
+        """The server's clock from the last response's ``Date`` header, if any."""
+        response = getattr(self.session, "last_response", None)
+        raw = response.headers.get("Date") if response is not None else None
+        if not raw:
+            return None
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+
+    def _call(self, fn: Callable[[], Any], what: str) -> dict[str, Any]:
+        self.sf  # noqa: B018  (log in before counting the call against the budget)
+        if self.budget.limit is not None and self.calls >= self.budget.limit:
+            raise self.budget.exhausted_error(self.calls)
+
+        def attempt() -> Any:
+            self._local_calls += 1
+            return fn()
+
+        result = self._guard(
+            lambda: call_with_retry(
+                attempt, self._classify, self.settings.retry, what=f"Salesforce {what}"
+            ),
+            what,
+        )
+        if not isinstance(result, dict):
+            raise SourceError(f"Salesforce {what}: unexpected answer (not a JSON object)")
+        return result
+
+    # -- errors
+
+    def _classify(self, exc: BaseException) -> RetryVerdict | None:
+        if isinstance(exc, requests.exceptions.SSLError):
+            return None
+        if isinstance(exc, _RETRYABLE_CONNECTION):
+            return RetryVerdict(f"connection: {type(exc).__name__}")
+        if isinstance(exc, SalesforceRefusedRequest):
+            code, message = error_code(exc)
+            # the concurrent-request limit shares the daily limit's code; only it is transient
+            if code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" in message.lower():
+                return RetryVerdict("concurrent request limit")
+            return None
+        if isinstance(exc, SalesforceAuthenticationFailed):
+            return None  # its status is a login error code, not an HTTP status
+        status = exc.status if isinstance(exc, SalesforceError) else None
+        if isinstance(status, int) and (status == 429 or status >= 500):
+            return RetryVerdict(f"HTTP {status}", self._retry_after())
+        return None
+
+    def _retry_after(self) -> float | None:
+        response = getattr(self.session, "last_response", None)
+        raw = response.headers.get("Retry-After") if response is not None else None
+        try:
+            return float(raw) if raw else None
+        except ValueError:
+            return None
+
+    def _guard(self, fn: Callable[[], T], what: str) -> T:
+        """Run ``fn`` turning SDK and transport errors into one-line domain errors."""
+        prefix = f"Salesforce {what}"
+        try:
+            return fn()
+        except (SourceError, ConfigError):
+            raise
+        except SalesforceAuthenticationFailed as exc:
+            raise SourceError(
+                f"{prefix}: login refused ({_first_line(str(exc.content or exc.status))}); "
+                f"check sources.{self.name} credentials and domain"
+            ) from None
+        except SalesforceExpiredSession:
+            hint = (
+                f"get a fresh token (e.g. `sf org display`) into sources.{self.name}.access_token"
+                if self.settings.auth_mode == "token"
+                else "re-authentication failed too; check the credentials"
+            )
+            raise SourceError(f"{prefix}: session invalid or expired (401); {hint}") from None
+        except SalesforceRefusedRequest as exc:
+            code, message = error_code(exc)
+            if code == "REQUEST_LIMIT_EXCEEDED":
+                raise BudgetExhausted(
+                    f"{prefix}: the org's API request limit is spent ({_first_line(message)}); "
+                    f"run `tracker sync {self.name}` again once the rolling 24-hour window "
+                    "frees requests: it resumes from the saved cursor"
+                ) from None
+            raise SourceError(
+                f"{prefix}: refused (403 {code}: {_first_line(message)}); the API user needs "
+                "'API Enabled' and read access to the objects (see docs/salesforce.md)"
+            ) from None
+        except SalesforceMalformedRequest as exc:
+            code, message = error_code(exc)
+            if code == "INVALID_REPLICATION_DATE":
+                raise ReplicationWindowError(f"{prefix}: {_first_line(message)}") from None
+            raise SourceError(f"{prefix}: 400 {code}: {_first_line(message)}") from None
+        except SalesforceResourceNotFound as exc:
+            code, message = error_code(exc)
+            raise SourceError(
+                f"{prefix}: not found (404 {code}: {_first_line(message)}); "
+                f"check sources.{self.name}.api_version and instance_url"
+            ) from None
+        except SalesforceError as exc:
+            code, message = error_code(exc)
+            raise SourceError(
+                f"{prefix}: HTTP {exc.status} {code}: {_first_line(message)} (after retries)"
+            ) from None
+        except requests.exceptions.SSLError:
+            raise SourceError(
+                f"{prefix}: TLS verification failed; set sources.{self.name}.ca_bundle to "
+                "your proxy's CA file"
+            ) from None
+        except _RETRYABLE_CONNECTION as exc:
+            raise SourceError(
+                f"{prefix}: cannot reach the org ({type(exc).__name__}) after retries; "
+                f"check sources.{self.name}.instance_url and the network"
+            ) from None
+
+
+def _composite_groups(reads: Sequence[Read]) -> list[list[Read]]:
+    """``reads`` cut into composite calls within the subrequest and query limits."""
+    groups: list[list[Read]] = []
+    current: list[Read] = []
+    queries = 0
+    for read in reads:
+        if len(current) == COMPOSITE_MAX or (read.is_query and queries == COMPOSITE_MAX_QUERIES):
+            groups.append(current)
+            current, queries = [], 0
+        current.append(read)
+        queries += read.is_query
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _default_session(settings: SalesforceSourceSettings) -> CountingSession:
+    url = settings.instance_url
+    plain = url if url is not None and url.startswith("http://") else None
+    session = CountingSession(timeout=settings.timeout_seconds, plain_http_base=plain)
+    if settings.ca_bundle is not None:
+        session.verify = str(settings.ca_bundle)
+    return session

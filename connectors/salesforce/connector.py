@@ -1,0 +1,477 @@
+"""The Salesforce connector: users, accounts, opportunities (with line items) and deletions.
+
+One sync, in order (every step counted against the run's API budget):
+
+1. ``limits`` (the budget: ``max_api_percent`` of what is left today) and ``describe`` of
+   Opportunity, OpportunityLineItem, Account and User: a mapped field that is missing stops
+   the sync naming its config key. Multi-currency orgs: ``CurrencyType`` rates.
+2. every User (few; team/region fall back to the manager's, so all are read each time);
+3. Account, Opportunity (line items as a child subquery) and OpportunityLineItem passes
+   over SystemModstamp (``streams.py``): one batch per page, each with the cursor after it;
+   a line item changed on its own re-reads its whole opportunity;
+4. ``getDeleted`` for the window since the last sync; when the delete log does not reach
+   back that far, or with ``--reconcile``, the complete set of live Opportunity Ids (hard
+   deletes and purges never show up otherwise). ``--reconcile`` also re-reads every
+   opportunity and account first, so formula fields that changed without a new
+   SystemModstamp are refreshed.
+
+Deleted opportunities come from ``queryAll`` (``IsDeleted``) and stay stored, marked
+deleted; undeleted ones come back with a new stamp.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import requests
+
+from connectors.base import Connector, SyncContext
+from connectors.salesforce.bulk import LineItemFile, job_pages
+from connectors.salesforce.client import Read, ReplicationWindowError, SalesforceClient
+from connectors.salesforce.mapping import (
+    FieldPlan,
+    Record,
+    calculated_fields,
+    check_fields,
+    currency_factors,
+    parse_datetime,
+    soql_id,
+)
+from connectors.salesforce.settings import SalesforceSourceSettings
+from connectors.salesforce.streams import (
+    StreamState,
+    complete_children,
+    iter_query,
+    keyset_pages,
+    keyset_soql,
+    lower_bound,
+)
+from tracker.errors import ConfigError
+from tracker.records import Batch, JsonDict
+from tracker.settings import SourceSettings
+
+log = logging.getLogger(__name__)
+CURSOR_VERSION = 1
+ID_CHUNK = 200
+FRESH_MEMORY = 50_000  # opportunity ids remembered per run to skip line-item re-reads
+OBJECTS = ("Opportunity", "OpportunityLineItem", "Account", "User")
+CURRENCY_SOQL = "SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true"
+COUNT_SOQL = "SELECT COUNT() FROM Opportunity"
+LINE_ITEM_STAMPS = "Id, OpportunityId, SystemModstamp"
+#: how far past the estimated server time a prefetched getDeleted window reaches
+DELETED_MARGIN = timedelta(minutes=2)
+
+
+class SalesforceConnector(Connector):
+    """``kind = "salesforce"`` through simple-salesforce."""
+
+    kind = "salesforce"
+    settings_model = SalesforceSourceSettings
+
+    def __init__(
+        self,
+        name: str,
+        settings: SourceSettings,
+        context: SyncContext,
+        *,
+        session: requests.Session | None = None,
+    ) -> None:
+        super().__init__(name, settings, context)
+        self._session = session
+        self.client: SalesforceClient | None = None
+
+    @property
+    def sf_settings(self) -> SalesforceSourceSettings:
+        """This source's settings, typed."""
+        return cast(SalesforceSourceSettings, self.settings)
+
+    def check(self) -> None:
+        """The auth mode is complete and its secrets and key file are readable."""
+        s = self.sf_settings
+        try:
+            mode = s.auth_mode
+        except ValueError as exc:
+            raise ConfigError(f"sources.{self.name}: {exc}") from None
+        secrets = {
+            "token": (s.access_token,),
+            "password": (s.password, s.security_token),
+            "jwt": (),
+        }[mode]
+        for secret in secrets:
+            if secret is not None:
+                secret.reveal()
+        if mode == "jwt" and s.private_key_file is not None and not s.private_key_file.is_file():
+            raise ConfigError(
+                f"sources.{self.name}.private_key_file: {s.private_key_file} not found"
+            )
+
+    # -- the sync
+
+    def batches(self, cursor: JsonDict | None) -> Iterator[Batch]:
+        """Yield users, accounts, deals and deletions page by page, each with its cursor."""
+        s = self.sf_settings
+        client = self.client = SalesforceClient(self.name, s, session=self._session)
+        run = _Run(self, client, cursor)
+        yield from run.go()
+
+
+class _Run:
+    """The state of one sync run (cursor, plan, budget accounting)."""
+
+    def __init__(
+        self, connector: SalesforceConnector, client: SalesforceClient, cursor: JsonDict | None
+    ) -> None:
+        self.name = connector.name
+        self.s = connector.sf_settings
+        self.context = connector.context
+        self.client = client
+        raw = cursor if cursor and cursor.get("v") == CURSOR_VERSION else {}
+        self.cursor: JsonDict = dict(raw) or {"v": CURSOR_VERSION}
+        self.cursor["v"] = CURSOR_VERSION
+        self.overlap = timedelta(minutes=self.s.overlap_minutes)
+        self.plan = FieldPlan()
+        self.now = datetime.now(UTC)
+        self._counted = 0
+        self.expected: int | None = None
+        self._deleted_ids: list[str] = []
+        self._li_fresh = False
+        self._fresh_deals: set[str] = set()
+
+    # bookkeeping
+
+    def _calls(self) -> int:
+        used = self.client.calls - self._counted
+        self._counted = self.client.calls
+        return used
+
+    def batch(self, **kwargs: Any) -> Batch:
+        """A batch carrying the current cursor and the calls made since the last one."""
+        return Batch(
+            cursor=dict(self.cursor),
+            api_calls=self._calls(),
+            expected_total=self.expected,
+            **kwargs,
+        )
+
+    def state(self, key: str) -> StreamState | None:
+        return StreamState.load(self.cursor.get(key))
+
+    # steps
+
+    def go(self) -> Iterator[Batch]:
+        self.start()
+        yield self.batch(owners=self.plan.owners(self.users()))
+        reconcile = self.context.reconcile
+        if reconcile and self.state("opp") is not None:  # a first sync reads everything anyway
+            yield from self.reconcile_pass()
+        yield from self.accounts("acct")
+        if self.state("opp") is None:
+            self.expected = self.count_deals()
+            if self.expected is not None and self.expected > self.s.bulk_threshold:
+                yield from self.bulk_backfill()
+        yield from self.opportunities("opp")
+        yield from self.line_items()
+        need_ids = not self._li_fresh and self.deletions_need_id_set()
+        deleted = self._deleted_ids
+        if deleted:
+            yield self.batch(deleted_deal_ids=deleted)
+        if reconcile or need_ids:
+            live = self.live_ids()
+            self.cursor.pop("recon", None)
+            self.cursor.pop("recon_acct", None)
+            yield self.batch(complete_deal_ids=live)
+        else:
+            yield self.batch()
+
+    def start(self) -> None:
+        """Budget, mapped fields checked against ``describe``, currencies."""
+        f = self.s.fields
+        plan = self.plan
+        plan.cost, plan.segment, plan.industry = f.line_item_cost, f.segment, f.industry
+        plan.team, plan.region = f.team, f.region
+        plan.new_customer = frozenset(self.s.deal_types.new_customer)
+        self.prefetch()
+        local = datetime.now(UTC)
+        describes = {"Opportunity": self.client.describe("Opportunity")}
+        server = self.client.server_time()
+        if server is not None:
+            self.now = server
+            self.cursor["skew"] = round((server - local).total_seconds(), 3)
+        self.set_budget()
+        describes.update({obj: self.client.describe(obj) for obj in OBJECTS[1:]})
+        check_fields(self.name, describes, plan, f.model_dump())
+        self.cursor["mc"] = plan.multi_currency
+        formulas = [
+            f"{obj}.{name}"
+            for obj, name in (
+                ("OpportunityLineItem", plan.cost),
+                ("Account", plan.segment),
+                ("Account", plan.industry),
+            )
+            if name and name in calculated_fields(describes[obj])
+        ]
+        if formulas and not self.context.reconcile:
+            log.info(
+                "salesforce %s: %s are formula fields (they change without a new "
+                "SystemModstamp); run `tracker sync %s --reconcile` regularly",
+                self.name,
+                ", ".join(formulas),
+                self.name,
+            )
+        tracker = self.context.tracker
+        plan.reporting_currency = tracker.currency
+        if plan.multi_currency:
+            rows = [
+                r
+                for page in iter_query(self.client, CURRENCY_SOQL, include_deleted=False)
+                for r in page
+            ]
+            plan.factors = currency_factors(rows, tracker.currency)
+        else:
+            plan.default_currency = self.s.currency or tracker.currency
+            plan.factors = dict(tracker.exchange_rates)
+
+    def prefetch(self) -> None:
+        """This sync's fixed reads in one composite call (one call toward the API limits).
+
+        The describes, ``CurrencyType``, every User, the first page of each SystemModstamp
+        pass and the ``getDeleted`` window: each later direct call with the same request
+        takes its answer instead of calling. What depends on describe (``CurrencyIsoCode``
+        in the Opportunity select) is asked as the last sync found it (``mc`` in the
+        cursor); should describe now say otherwise, that answer is simply not taken. The
+        first sync asks only what does not depend on describe.
+        """
+        client, plan = self.client, self.plan
+        reads: list[Read] = [client.ask_describe(obj) for obj in OBJECTS]
+        hint = self.cursor.get("mc")
+        if hint is True:
+            reads.append(client.ask_query(CURRENCY_SOQL, include_deleted=False))
+        reads.append(client.ask_query(self.user_soql(), include_deleted=False))
+        reads.append(self.first_page("acct", "Account", plan.account_select()))
+        if self.state("opp") is None:
+            reads.append(client.ask_query(COUNT_SOQL, include_deleted=True))
+        elif isinstance(hint, bool):
+            guess = replace(plan, multi_currency=hint)
+            reads.append(self.first_page("opp", "Opportunity", guess.opportunity_select()))
+            if self.state("li") is not None:
+                reads.append(self.first_page("li", "OpportunityLineItem", LINE_ITEM_STAMPS))
+            window = self.deleted_window(estimate=True)
+            if window is not None:
+                reads.append(client.ask_deleted("Opportunity", *window))
+        client.prefetch(reads)
+
+    def first_page(self, key: str, sobject: str, select: str) -> Read:
+        """The first keyset query ``pages(key, ...)`` will make."""
+        since = self.s.since_datetime if key == "opp" else None
+        where = lower_bound(self.state(key), self.overlap, since)
+        soql = keyset_soql(sobject, select, where, self.s.page_size)
+        return self.client.ask_query(soql, include_deleted=True)
+
+    def deleted_window(self, *, estimate: bool = False) -> tuple[datetime, datetime] | None:
+        """The getDeleted window since the last sync (None: no deletion read yet).
+
+        ``estimate``: before any answer, the server's time is guessed from the local clock
+        and the offset seen last time (None when there is none).
+        """
+        since = parse_datetime(self.cursor.get("deleted"))
+        if since is None:
+            return None
+        start = since - self.overlap
+        if not estimate:
+            return start, max(self.now, start) + timedelta(minutes=1)
+        skew = self.cursor.get("skew")
+        if not isinstance(skew, int | float):
+            return None
+        guess = datetime.now(UTC) + timedelta(seconds=skew)
+        return start, max(guess, start) + DELETED_MARGIN
+
+    def set_budget(self) -> None:
+        """This run's budget: ``max_api_percent`` of the requests left today.
+
+        ``Sforce-Limit-Info`` comes with every response; ``limits`` is asked only without it.
+        """
+        usage = self.client.api_usage
+        if usage is not None:
+            remaining = max(usage[1] - usage[0], 0)
+        else:
+            daily = self.client.limits().get("DailyApiRequests") or {}
+            remaining = int(daily.get("Remaining", 0) or 0)
+        self.client.budget.remaining_today = remaining
+        allowed = max(1, math.floor(remaining * self.s.max_api_percent / 100))
+        self.client.budget.limit = self.client.calls + allowed
+        log.info(
+            "salesforce %s: %s API requests left today; this run may use %s",
+            self.name,
+            f"{remaining:,}",
+            f"{allowed:,}",
+        )
+
+    def user_soql(self) -> str:
+        return f"SELECT {self.plan.user_select()} FROM User"
+
+    def users(self) -> list[Record]:
+        soql = self.user_soql()
+        return [r for page in iter_query(self.client, soql, include_deleted=False) for r in page]
+
+    def pages(self, key: str, sobject: str, select: str) -> Iterator[tuple[list[Record], bool]]:
+        """Keyset pages of ``sobject``; the cursor's ``key`` state is advanced per page."""
+        for page in keyset_pages(
+            self.client,
+            sobject,
+            select,
+            self.state(key),
+            now=self.now,
+            overlap=self.overlap,
+            since=self.s.since_datetime if key == "opp" else None,
+            page_size=self.s.page_size,
+        ):
+            self.cursor[key] = page.state.dump()
+            yield page.records, page.last
+
+    def accounts(self, key: str) -> Iterator[Batch]:
+        for records, _ in self.pages(key, "Account", self.plan.account_select()):
+            yield self.batch(accounts=[self.plan.account(r) for r in records])
+
+    def opportunities(self, key: str) -> Iterator[Batch]:
+        select = self.plan.opportunity_select()
+        for records, last in self.pages(key, "Opportunity", select):
+            if key in ("opp", "recon") and len(self._fresh_deals) < FRESH_MEMORY:
+                self._fresh_deals.update(r["Id"] for r in records)
+            if last and key == "opp":
+                self.watch_from_here()
+            yield self.batch(deals=[self.plan.deal(r) for r in records])
+
+    def watch_from_here(self) -> None:
+        """After a complete pass: start the line-item and deleted-log windows at its end."""
+        done = self.state("opp")
+        if self.cursor.get("li") is None and done is not None:
+            # the pass just read every line item: watch them on their own from here on
+            self.cursor["li"] = StreamState(stamp=done.stamp).dump()
+            self._li_fresh = True
+        self.cursor.setdefault("deleted", self.cursor["opp"]["stamp"])
+
+    def bulk_backfill(self) -> Iterator[Batch]:
+        """The first sync of a large org through Bulk API 2.0 (see ``bulk.py``)."""
+        plan = self.plan
+        high: datetime | None = None
+        log.info(
+            "salesforce %s: backfilling %s deals through Bulk API 2.0", self.name, self.expected
+        )
+        with tempfile.TemporaryDirectory(prefix="tracker-sf-") as tmp:
+            fields = plan.line_item_fields(parent=True)
+            lines = LineItemFile(Path(tmp) / "line_items.db", fields.split(", "))
+            try:
+                soql = f"SELECT {fields} FROM OpportunityLineItem"
+                for page in job_pages(self.client, soql):
+                    lines.add(page)
+                lines.ready()
+                soql = f"SELECT {plan.opportunity_fields()} FROM Opportunity"
+                for page in job_pages(self.client, soql):
+                    children = lines.for_deals([r["Id"] for r in page])
+                    for r in page:
+                        r["OpportunityLineItems"] = {
+                            "done": True,
+                            "records": children.get(r["Id"], []),
+                        }
+                        stamp = parse_datetime(r.get("SystemModstamp"))
+                        if stamp is not None and (high is None or stamp > high):
+                            high = stamp
+                    yield self.batch(deals=[plan.deal(r) for r in page])
+            finally:
+                lines.close()
+        stamp = None if high is None else min(self.now, high)
+        self.cursor["opp"] = StreamState(stamp=stamp).dump()
+        self.watch_from_here()
+
+    def line_items(self) -> Iterator[Batch]:
+        """Opportunities whose line items changed without the opportunity's own stamp."""
+        if self.state("li") is None or self._li_fresh:
+            return
+        for records, _ in self.pages("li", "OpportunityLineItem", LINE_ITEM_STAMPS):
+            ids = sorted(
+                {
+                    r["OpportunityId"]
+                    for r in records
+                    if r.get("OpportunityId") and not self._seen_fresh(r)
+                }
+            )
+            deals = [self.plan.deal(r) for r in self.fetch_deals(ids)]
+            yield self.batch(deals=deals)
+
+    def _seen_fresh(self, line: Record) -> bool:
+        """Was this line item's opportunity read (with it) earlier in this run?
+
+        True only when the line's stamp predates this run: the opportunity pass, which
+        started later, then saw the line as it is (saves re-reading the overlap window).
+        """
+        stamp = parse_datetime(line.get("SystemModstamp"))
+        return line["OpportunityId"] in self._fresh_deals and stamp is not None and stamp < self.now
+
+    def fetch_deals(self, ids: list[str]) -> list[Record]:
+        out: list[Record] = []
+        select = self.plan.opportunity_select()
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ", ".join(soql_id(i) for i in ids[start : start + ID_CHUNK])
+            soql = f"SELECT {select} FROM Opportunity WHERE Id IN ({chunk})"
+            for page in iter_query(self.client, soql, include_deleted=True):
+                complete_children(self.client, page)
+                out.extend(page)
+        return out
+
+    def reconcile_pass(self) -> Iterator[Batch]:
+        """Re-read every account and opportunity (formula fields change without a stamp)."""
+        for key, sobject in (("recon_acct", "Account"), ("recon", "Opportunity")):
+            state = self.state(key)
+            if state is not None and state.done:
+                continue
+            if sobject == "Account":
+                yield from self.accounts(key)
+            else:
+                yield from self.opportunities(key)
+
+    # deletions
+
+    def deletions_need_id_set(self) -> bool:
+        """Read getDeleted since the last sync; True when the log may have lost entries."""
+        self._deleted_ids = []
+        window = self.deleted_window()
+        if window is None:
+            return False
+        start, end = window
+        try:
+            body = self.client.deleted("Opportunity", start, end, reuse_until=self.now)
+        except ReplicationWindowError as exc:
+            log.warning("salesforce %s: %s; comparing Id sets instead", self.name, exc)
+            return True
+        # a deal read in this run is known better than the log says (undeleted since)
+        self._deleted_ids = sorted(
+            {
+                str(r["id"])
+                for r in body.get("deletedRecords", ())
+                if r.get("id") and r["id"] not in self._fresh_deals
+            }
+        )
+        covered = parse_datetime(body.get("latestDateCovered"))
+        if covered is not None:
+            self.cursor["deleted"] = covered.isoformat()
+        earliest = parse_datetime(body.get("earliestDateAvailable"))
+        return earliest is not None and earliest > start
+
+    def live_ids(self) -> frozenset[str]:
+        """Every live Opportunity Id in the org (one run, never resumed half-way)."""
+        ids: set[str] = set()
+        for page in iter_query(self.client, "SELECT Id FROM Opportunity", include_deleted=False):
+            ids.update(r["Id"] for r in page)
+        return frozenset(ids)
+
+    def count_deals(self) -> int | None:
+        body = self.client.query(COUNT_SOQL, include_deleted=True)
+        size = body.get("totalSize")
+        return int(size) if isinstance(size, int) else None

@@ -1,0 +1,184 @@
+"""Settings of a ``kind = "salesforce"`` source: connection, auth mode, field mapping, limits.
+
+Three auth modes, picked by which keys are present:
+
+* token: ``access_token`` (a session id from an OAuth flow or ``sf org display``) with
+  ``instance_url``;
+* password: ``username`` + ``password`` + ``security_token`` (``domain`` = login | test |
+  a My Domain prefix);
+* JWT bearer: ``username`` + ``consumer_key`` + ``private_key_file``.
+
+Secrets are ``{ env = "NAME" }`` / ``{ file = "path" }`` references, read only on connect.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from connectors.retry import RetrySettings
+from tracker.settings import ConfigPath, Secret, SourceSettings, Strict
+
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
+
+
+class SalesforceFields(Strict):
+    """Org-specific API names. Dotted values follow a lookup (``Owner.Region__c``).
+
+    * ``line_item_cost``: unit cost, a field of OpportunityLineItem (None: no cost known).
+    * ``segment`` / ``industry``: ``Account.<field>``.
+    * ``team`` / ``region``: ``Owner.<field>`` (a User field); when empty on the user the
+      manager's value is used.
+    """
+
+    line_item_cost: str | None = None
+    segment: str | None = None
+    industry: str | None = "Industry"
+    team: str | None = "Department"
+    region: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _api_name(cls, value: str | None) -> str | None:
+        if value is not None and not _API_NAME.match(value):
+            raise ValueError(f"{value!r} is not a Salesforce API name such as 'Unit_Cost__c'")
+        return value
+
+    @field_validator("segment", "industry")
+    @classmethod
+    def _on_account(cls, value: str | None) -> str | None:
+        return _on("Account", value)
+
+    @field_validator("team", "region")
+    @classmethod
+    def _on_owner(cls, value: str | None) -> str | None:
+        return _on("Owner", value)
+
+    @field_validator("line_item_cost")
+    @classmethod
+    def _on_line_item(cls, value: str | None) -> str | None:
+        if value is not None and "." in value:
+            raise ValueError(f"{value!r}: give a field of OpportunityLineItem (no dot)")
+        return value
+
+
+def _on(prefix: str, value: str | None) -> str | None:
+    """``Field`` or ``Prefix.Field`` → ``Field``; anything else is an error."""
+    if value is None:
+        return None
+    head, dot, tail = value.partition(".")
+    if not dot:
+        return value
+    if head.lower() != prefix.lower():
+        raise ValueError(f"{value!r}: give a field of {prefix} such as '{prefix}.Segment__c'")
+    return tail
+
+
+class SalesforceDealTypes(Strict):
+    """Opportunity ``Type`` values that mean a new customer (sets ``is_new_business``)."""
+
+    new_customer: list[str] = Field(default_factory=lambda: ["New Customer"])
+
+
+class SalesforceSourceSettings(SourceSettings):
+    """``[sources.NAME]`` with ``kind = "salesforce"``."""
+
+    kind: Literal["salesforce"]
+    instance_url: str | None = None
+    access_token: Secret | None = None
+    username: str | None = None
+    password: Secret | None = None
+    security_token: Secret | None = None
+    domain: str = "login"
+    consumer_key: str | None = None
+    private_key_file: ConfigPath | None = None
+    api_version: str = "59.0"
+    ca_bundle: ConfigPath | None = None
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    fields: SalesforceFields = Field(default_factory=SalesforceFields)
+    deal_types: SalesforceDealTypes = Field(default_factory=SalesforceDealTypes)
+    currency: str | None = None
+    since: date | datetime | None = None
+    overlap_minutes: float = Field(default=5.0, ge=0)
+    page_size: int = Field(default=2000, ge=200, le=2000)
+    max_api_percent: float = Field(default=25.0, gt=0, le=100)
+    bulk_threshold: int = Field(default=50_000, ge=0)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    @field_validator("instance_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+/?$", value):
+            raise ValueError(
+                f"{value!r} is not an instance URL such as 'https://acme.my.salesforce.com'"
+            )
+        return value.rstrip("/")
+
+    @field_validator("api_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        value = value.removeprefix("v")
+        if not re.fullmatch(r"\d{2}\.0", value):
+            raise ValueError(f"{value!r} is not an API version such as '59.0'")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", value):
+            raise ValueError("use login, test or your My Domain prefix (e.g. 'acme.my')")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError(f"{value!r} is not a 3-letter ISO currency code")
+        return None if value is None else value.upper()
+
+    @model_validator(mode="after")
+    def _one_auth_mode(self) -> SalesforceSourceSettings:
+        mode = self.auth_mode
+        if mode == "token" and self.instance_url is None:
+            raise ValueError("access_token needs instance_url (the org's https:// URL)")
+        return self
+
+    @property
+    def auth_mode(self) -> Literal["token", "password", "jwt"]:
+        """Which auth mode the keys select (raises ``ValueError`` when none or several)."""
+        modes: list[Literal["token", "password", "jwt"]] = []
+        if self.access_token is not None:
+            modes.append("token")
+        if self.password is not None or self.security_token is not None:
+            modes.append("password")
+        if self.consumer_key is not None or self.private_key_file is not None:
+            modes.append("jwt")
+        if len(modes) != 1:
+            raise ValueError(
+                "give exactly one auth mode: access_token + instance_url; or username + "
+                "password + security_token; or username + consumer_key + private_key_file"
+            )
+        mode = modes[0]
+        if mode == "password" and (
+            self.username is None or self.password is None or self.security_token is None
+        ):
+            raise ValueError("password mode needs username, password and security_token")
+        if mode == "jwt" and (
+            self.username is None or self.consumer_key is None or self.private_key_file is None
+        ):
+            raise ValueError("JWT mode needs username, consumer_key and private_key_file")
+        return mode
+
+    @property
+    def since_datetime(self) -> datetime | None:
+        """``since`` as an aware UTC datetime (a date means its midnight UTC)."""
+        if self.since is None:
+            return None
+        if isinstance(self.since, datetime):
+            return self.since if self.since.tzinfo else self.since.replace(tzinfo=UTC)
+        return datetime(self.since.year, self.since.month, self.since.day, tzinfo=UTC)

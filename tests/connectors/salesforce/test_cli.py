@@ -1,0 +1,128 @@
+"""``tracker sync`` in a subprocess against the in-process sandbox: kill -9 at random points,
+exit codes, dry run, one-line errors."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.connectors.salesforce.conftest import Harness
+
+CLI = [sys.executable, "-c", "from tracker.cli import main; main()"]
+
+
+def write_config(h: Harness, extra: str = "") -> Path:
+    db = h.store.engine.url.database
+    path = h.tmp / "tracker.toml"
+    path.write_text(
+        f"""
+[store]
+url = "sqlite:///{db}"
+
+[sources.sf]
+kind = "salesforce"
+instance_url = "{h.sb.salesforce_url}"
+access_token = {{ file = "token.txt" }}
+page_size = 200
+overlap_minutes = 15
+{extra}
+
+[sources.sf.fields]
+line_item_cost = "Unit_Cost__c"
+segment = "Account.Segment__c"
+region = "Owner.Region__c"
+
+[sources.sf.retry]
+max_attempts = 4
+initial_delay = 0.01
+max_delay = 0.05
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def tracker(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_kill_9_at_random_points_then_rerun_equals_truth(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=1500, seed=7)
+    config = write_config(h)
+    h.sb.faults.add("slow@sf.query,delay=0.12,every=1")
+    rng = random.Random(20261125)
+    killed_mid_run = 0
+    for round_ in range(4):
+        proc = subprocess.Popen(
+            [*CLI, "--quiet", "--config", str(config), "sync", "sf"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.8, 3.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed_mid_run += 1
+        proc.wait(timeout=60)
+        # the org keeps changing between the interrupted runs
+        h.sb.update_deals("sf", n=3 + round_)
+        h.sb.delete_deals("sf", n=2)
+        h.sb.advance_clock(20)
+    assert killed_mid_run >= 2
+    h.sb.faults.clear()
+    done = tracker(config, "sync", "sf")
+    assert done.returncode == 0, done.stderr
+    assert h.differences() == []
+
+
+def test_dry_run_reports_and_writes_nothing(h: Harness) -> None:
+    config = write_config(h)
+    out = tracker(config, "sync", "sf", "--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert "Dry run" in out.stdout
+    with h.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM deals").scalar() == 0
+
+
+def test_budget_exhaustion_exits_3_with_a_resume_hint(h: Harness) -> None:
+    config = write_config(h, "max_api_percent = 1")
+    # 1 % of the 199 left after the opening composite call = 1 more call
+    h.sb.set_budget("sf", total=1000, used=800)
+    out = tracker(config, "sync", "sf")
+    assert out.returncode == 3
+    lines = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [
+        "error: sf: API budget for this run spent: stopped after 2 API calls (max_api_percent "
+        "of the 199 left today); run `tracker sync sf` again tomorrow (or raise "
+        "max_api_percent) to resume from the saved cursor"
+    ]
+    h.sb.set_budget("sf", total=15_000)
+    assert tracker(config, "sync", "sf").returncode == 0
+    assert h.differences() == []
+
+
+def test_reconcile_flag_and_mapping_error_exit_codes(h: Harness) -> None:
+    config = write_config(h)
+    assert tracker(config, "sync", "sf").returncode == 0
+    h.sb.hard_delete_deals("sf", n=2)
+    assert tracker(config, "sync", "sf", "--reconcile").returncode == 0
+    assert h.differences() == []
+    bad = write_config(h).read_text(encoding="utf-8").replace("Unit_Cost__c", "Cost__c")
+    config.write_text(bad, encoding="utf-8")
+    out = tracker(config, "sync", "sf")
+    assert out.returncode == 1
+    assert "error: sf: sources.sf.fields.line_item_cost: field OpportunityLineItem.Cost__c" in (
+        out.stderr
+    )
