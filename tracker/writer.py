@@ -181,6 +181,24 @@ def _pg_json(value: Any) -> Any:
     return Json(value, dumps=lambda _: text)
 
 
+def _pg_text(value: Any) -> Any:
+    # PostgreSQL text cannot hold NUL; CRM text sometimes does (pasted binary, bad exports)
+    if value.__class__ is str and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+@lru_cache(maxsize=16)
+def _text_columns(table: str) -> frozenset[str]:
+    from sqlalchemy import String
+
+    from tracker.store import metadata
+
+    columns = metadata().tables[table].columns
+    # SQLModel's str columns are a TypeDecorator (AutoString) over String
+    return frozenset(c.name for c in columns if isinstance(getattr(c.type, "impl", c.type), String))
+
+
 class Dialect:
     """The few SQL and value differences between SQLite and PostgreSQL."""
 
@@ -240,12 +258,15 @@ class Dialect:
                 parts.append(f"(None if {value} is None else {value}.isoformat())")
             elif col in spec.jsons:
                 parts.append(f"js({value})")
+            elif not self.sqlite and col in _text_columns(spec.table):
+                parts.append(f"pg_text({value})")
             else:
                 parts.append(value)
         parts.append("stamp")
         if "deleted_at" in spec.extra:
             parts.append("(stamp if r.is_deleted else None)")
         env["js"] = _sqlite_json if self.sqlite else _pg_json
+        env["pg_text"] = _pg_text
         builder: RowBuilder = eval(f"lambda src, r, stamp: ({', '.join(parts)},)", env)
         return builder
 

@@ -12,6 +12,8 @@ from connectors.csv.settings import CsvSourceSettings
 from tracker.records import AccountRecord, DealRecord, OwnerRecord
 from tracker.settings import TrackerSection
 
+MAX_ID = 255  # the store's key column
+
 
 class RowError(ValueError):
     """Why a row is rejected (the message names the column)."""
@@ -155,6 +157,8 @@ class RowMapper:
         deal_id = self.row_id(row)
         if deal_id is None:
             raise RowError(f"{self._col('id')}: the deal id is blank")
+        if len(deal_id) > MAX_ID:
+            raise RowError(f"{self._col('id')}: the deal id is longer than {MAX_ID} characters")
         stage = _text(self._get(row, "stage"))
         if stage is None:
             raise RowError(f"{self._col('stage')}: the stage is blank")

@@ -180,3 +180,9 @@ def test_failure_mid_batch_leaves_store_as_before(store: Store) -> None:
     with pytest.raises(Exception, match="(?i)null|not-null|constraint"):
         write(store, bad)
     assert rows(store, "SELECT external_id, amount FROM deals") == [("D1", 100.0)]
+
+
+def test_nul_characters_are_stored_as_replacement_characters_on_postgresql(store: Store) -> None:
+    write(store, Batch(deals=[deal(1, name="bad\x00name")]))
+    [(name,)] = rows(store, "SELECT name FROM deals")
+    assert name == ("bad\ufffdname" if store.dialect == "postgresql" else "bad\x00name")
