@@ -70,6 +70,44 @@ class LineItemRecord:
     source_modified_at: datetime | None = None
     is_deleted: bool = False
 
+    @classmethod
+    def from_totals(
+        cls,
+        *,
+        external_id: str,
+        deal_external_id: str,
+        quantity: float | None,
+        list_price: float | None,
+        total: float | None,
+        **other: Any,
+    ) -> LineItemRecord:
+        """A line item whose ``unit_price`` and ``discount_pct`` derive from the net total,
+        whichever way the CRM expressed the discount: ``unit_price = total / quantity``,
+        ``discount_pct = 1 − total / (list_price × quantity)``."""
+        gross = list_price * quantity if list_price is not None and quantity is not None else None
+        return cls(
+            external_id=external_id,
+            deal_external_id=deal_external_id,
+            quantity=quantity,
+            list_price=list_price,
+            total=total,
+            unit_price=total / quantity if total is not None and quantity else None,
+            discount_pct=1 - total / gross if total is not None and gross else None,
+            **other,
+        )
+
+
+def line_totals(lines: Sequence[LineItemRecord]) -> tuple[float | None, float | None]:
+    """A deal's (list amount, cost amount) from its line items: Σ list price × quantity and
+    Σ unit cost × quantity; both None without line items, the cost None when any line
+    lacks a unit cost."""
+    if not lines:
+        return None, None
+    list_amount = sum((li.list_price or 0.0) * (li.quantity or 0.0) for li in lines)
+    if any(li.unit_cost is None for li in lines):
+        return list_amount, None
+    return list_amount, sum((li.unit_cost or 0.0) * (li.quantity or 0.0) for li in lines)
+
 
 @dataclass(slots=True, kw_only=True)
 class DealRecord:
@@ -149,7 +187,3 @@ class Batch:
         """Records in this batch (deals, accounts, owners), for progress and rates."""
         return len(self.deals) + len(self.accounts) + len(self.owners)
 
-
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Split ``items`` into consecutive slices of at most ``size``."""
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.hubspot.settings import HubSpotSourceSettings
-from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord
+from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
 from tracker.settings import TrackerSection
 
 log = logging.getLogger(__name__)
@@ -220,16 +220,13 @@ class Mapper:
                 total = price * quantity * (1 - pct / 100)
             else:
                 total = (price - (unit_discount or 0.0)) * quantity
-        gross = price * quantity if price is not None and quantity is not None else None
-        return LineItemRecord(
+        return LineItemRecord.from_totals(
             external_id=str(raw["id"]),
             deal_external_id=deal_id,
-            product=p.get("name"),
             quantity=quantity,
             list_price=price,
-            unit_price=total / quantity if total is not None and quantity else None,
-            discount_pct=1 - total / gross if total is not None and gross else None,
             total=total,
+            product=p.get("name"),
             unit_cost=_number(p.get(self._cost)) if self._cost else None,
             source_modified_at=parse_datetime(p.get("hs_lastmodifieddate")),
         )
@@ -246,11 +243,7 @@ class Mapper:
         currency = (p.get("deal_currency_code") or self.currency).upper()
         deal_type = p.get(self._deal_type) if self._deal_type else None
         closed_at = parse_datetime(p.get("closedate"))
-        list_amount = cost = None
-        if lines:
-            list_amount = sum((li.list_price or 0.0) * (li.quantity or 0.0) for li in lines)
-            if all(li.unit_cost is not None for li in lines):
-                cost = sum((li.unit_cost or 0.0) * (li.quantity or 0.0) for li in lines)
+        list_amount, cost = line_totals(lines)
         return DealRecord(
             external_id=deal_id,
             name=p.get("dealname"),
