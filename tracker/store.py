@@ -191,14 +191,10 @@ class Store:
         from tracker.models import SyncRun
 
         table = SyncRun.__table__  # type: ignore[attr-defined]
+        newest = select(func.max(table.c.id)).group_by(table.c.source)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(table).order_by(table.c.source, table.c.id.desc())
-            ).mappings()
-            latest: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                latest.setdefault(row["source"], dict(row))
-        return list(latest.values())
+            rows = conn.execute(select(table).where(table.c.id.in_(newest))).mappings()
+            return [dict(row) for row in rows]
 
     def last_success(self) -> dict[str, datetime]:
         """When each source last finished a sync that stored its data (its "as of")."""
