@@ -47,6 +47,12 @@ def check_format(name: str) -> str:
     return name
 
 
+def _tidy(value: Any) -> Any:
+    """Floats to 12 significant digits: sums of converted amounts carry binary noise
+    (4480101.433499999) that no CRM figure has; integers and nulls pass unchanged."""
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
 def row_dict(row: MetricRow) -> dict[str, Any]:
     """One row as in the JSON contract."""
     return {
@@ -55,10 +61,10 @@ def row_dict(row: MetricRow) -> dict[str, Any]:
         "period_start": row.period.start.isoformat(),
         "period_end": row.period.end.isoformat(),
         "scope": dict(row.scope),
-        "value": row.value,
+        "value": _tidy(row.value),
         "n": row.n,
-        "coverage": row.coverage,
-        "stats": dict(row.stats),
+        "coverage": _tidy(row.coverage),
+        "stats": {name: _tidy(v) for name, v in row.stats.items()},
     }
 
 
