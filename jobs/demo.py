@@ -78,7 +78,8 @@ def main(folder: Path, deals: int = DEMO_DEALS) -> int:
             sandbox.update_deals(crm, n=20)
             sandbox.delete_deals(crm, n=3 if crm == "salesforce" else 2)
         for args in (
-            ["sync"],
+            ["sync"],  # incremental: only what changed
+            ["sync", "--reconcile"],  # id sets compared as well: every deletion caught
             [
                 "metrics",
                 "--period",

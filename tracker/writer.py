@@ -358,6 +358,11 @@ class BatchWriter:
     def write(self, batch: Batch, synced_at: datetime) -> WriteCounts:
         """Write every record and deletion of ``batch`` (not its cursor)."""
         counts = WriteCounts()
+        # deals arriving already deleted (queryAll's IsDeleted...) count as deletions when
+        # they were live in the store
+        arriving_deleted = [d.external_id for d in batch.deals if d.is_deleted]
+        if arriving_deleted:
+            counts.deleted += len(self._live_among(arriving_deleted))
         for spec, records in (
             (ACCOUNTS, batch.accounts),
             (OWNERS, batch.owners),
@@ -373,6 +378,15 @@ class BatchWriter:
             missing = self.live_deal_ids() - batch.complete_deal_ids
             counts.deleted += self.mark_deals_deleted(sorted(missing), synced_at)
         return counts
+
+    def _live_among(self, ids: list[str]) -> set[str]:
+        p = self.dialect.placeholder
+        rows = self.conn.exec_driver_sql(
+            f"SELECT external_id FROM deals WHERE source = {p} AND is_deleted = {p} "
+            f"AND {self.dialect.key_filter()}",
+            (self.source, False, self.dialect.key_param(ids)),
+        )
+        return {r[0] for r in rows}
 
     def live_deal_ids(self) -> set[str]:
         """External ids of this source's deals not marked deleted."""

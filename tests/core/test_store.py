@@ -145,6 +145,8 @@ def test_deletes_and_undeletes(store: Store) -> None:
         ("D3", True, True),
         ("D4", True, True),
     ]
+    # a deal arriving deleted (e.g. queryAll's IsDeleted) counts when it was live
+    assert write(store, Batch(deals=[deal(2, is_deleted=True), deal(9, is_deleted=True)])) == (2, 1)
     # a deal coming back is undeleted and loses its deletion time
     assert write(store, Batch(deals=[deal(3)])) == (1, 0)
     [(is_deleted, deleted_at)] = rows(
