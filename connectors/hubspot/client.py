@@ -13,7 +13,6 @@ is many times faster than the SDK turning each page into model objects. Every ca
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
@@ -67,15 +66,19 @@ class HubSpotCallError(Exception):
 
 
 def decode(raw: bytes) -> Any:
-    """``json.loads`` with the cyclic GC paused: a page is thousands of fresh dicts with no
-    cycles, and collections triggered while building them only rescan live data."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return json.loads(raw)
-    finally:
-        if paused:
-            gc.enable()
+    """The JSON body of a response (decoded here: the SDK's model objects are slow)."""
+    return json.loads(raw)
+
+
+def check_partial(result: JsonObj, what: str) -> None:
+    """Raise on a batch response's errors other than "not found": a failed association or
+    line-item read must never pass for "this deal has none" (that deletes stored data)."""
+    for error in result.get("errors") or ():
+        if error.get("category") != "OBJECT_NOT_FOUND":
+            raise SourceError(
+                f"HubSpot {what} failed for some records: {error.get('category')}: "
+                f"{error.get('message')}"
+            )
 
 
 def next_after(page: JsonObj) -> str | None:
@@ -270,6 +273,7 @@ class HubSpotClient:
                 batch_read_input_simple_public_object_id=body,
                 archived=False,
             )
+            check_partial(result, f"{object_type} batch read")
             out.extend(result.get("results") or [])
         return out
 
@@ -290,6 +294,7 @@ class HubSpotClient:
                 to_object_type=to_type,
                 batch_input_public_fetch_associations_batch_request={"inputs": chunk},
             )
+            check_partial(result, f"{from_type}→{to_type} associations")
             for entry in result.get("results") or []:
                 from_id = str(entry["from"]["id"])
                 targets = found.setdefault(from_id, [])

@@ -22,7 +22,6 @@ afterwards.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 from collections.abc import Generator, Iterator
@@ -33,7 +32,7 @@ from typing import Any, cast
 from connectors.base import Connector, SyncContext
 from connectors.hubspot.client import HubSpotClient, next_after
 from connectors.hubspot.mapping import Mapper, merged_ids, stage_map
-from connectors.hubspot.reader import Chunk, DealReader, prefetch
+from connectors.hubspot.reader import Chunk, DealReader
 from connectors.hubspot.search import Position, changed_since, latest_stamp
 from connectors.hubspot.settings import HubSpotSourceSettings
 from tracker.errors import SourceError
@@ -99,13 +98,7 @@ class HubSpotConnector(Connector):
 
     def batches(self, cursor: JsonDict | None) -> Iterator[Batch]:
         """Yield batches per the module docstring, each with the cursor after it."""
-        # what is alive now (modules, SDK, settings) outlives the sync: freezing it keeps the
-        # cyclic GC from rescanning it each time thousands of fresh payload dicts arrive
-        gc.freeze()
-        try:
-            yield from self._batches(cursor)
-        finally:
-            gc.unfreeze()
+        return self._batches(cursor)
 
     def _batches(self, cursor: JsonDict | None) -> Iterator[Batch]:
         client = self.client
@@ -209,7 +202,7 @@ class HubSpotConnector(Connector):
             "companies": int(since["companies"]),
         }
         assert self._reader is not None
-        for chunk in prefetch(self._reader.listed(state.get("after"), since, done)):
+        for chunk in self._reader.listed(state.get("after"), since, done):
             yield self._deal_batch(chunk)
         return done
 
@@ -276,7 +269,7 @@ class HubSpotConnector(Connector):
         if pending.accounts:
             yield self._batch(pending, cursor(deals_pos))
         assert self._reader is not None
-        for chunk in prefetch(self._reader.changed(deals_pos, cursor)):
+        for chunk in self._reader.changed(deals_pos, cursor):
             if self._expected is None:
                 self._expected = chunk.total
             yield self._deal_batch(chunk)

@@ -1,26 +1,21 @@
-"""Reading deals in chunks, with everything a chunk needs (associations, line items), ahead
-of the sync engine in a background thread.
+"""Reading deals in chunks, with everything a chunk needs (associations, line items).
 
 A chunk is about ``batch_size`` deals read from the list endpoint (backfill) or the search
 API (incremental), their companies and line items (pooled batch reads of ≤ 100 inputs)
-and the cursor to save once the chunk is committed. ``prefetch`` runs the chunk reader one
-chunk ahead: while the engine maps and commits chunk *n*, chunk *n + 1* is on the wire.
-At most ``depth + 2`` chunks exist at once, so memory does not grow with the portal.
+and the cursor to save once the chunk is committed. One chunk exists at a time, so memory
+does not grow with the portal.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from connectors.hubspot.client import HubSpotClient, next_after
 from connectors.hubspot.search import Position, changed_since
 
 JsonObj = dict[str, Any]
-T = TypeVar("T")
 
 
 @dataclass
@@ -96,7 +91,8 @@ class DealReader:
         if inline:
             paged: list[str] = []
             for deal_id, r in chunk.deals.items():
-                assoc = r.get("associations") or {}
+                # HubSpot keys inline associations by type label: "line items", "companies"
+                assoc = {k.replace(" ", "_"): v for k, v in (r.get("associations") or {}).items()}
                 for name, target in (
                     ("companies", chunk.companies),
                     ("line_items", chunk.lines_of),
@@ -116,45 +112,3 @@ class DealReader:
             read = self.client.batch_read("line_items", wanted, self.line_item_properties)
             chunk.line_items = {str(li["id"]): li for li in read}
         return chunk
-
-
-def prefetch(source: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """Iterate ``source`` in a background thread, up to ``depth`` items ahead.
-
-    Errors raised by ``source`` are raised here, in order; closing this iterator stops the
-    thread after its current request.
-    """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                items.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in source:
-                if not put(("item", item)):
-                    return
-            put(("done", None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(("error", exc))
-
-    thread = threading.Thread(target=run, name="hubspot-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = items.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        thread.join(timeout=5)  # a daemon: it stops at its next hand-over anyway

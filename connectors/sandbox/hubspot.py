@@ -44,6 +44,12 @@ _ALIASES = {
     "line_item": "line_items",
     "product": "products",
 }
+_SINGULAR = {
+    "deals": "deal",
+    "companies": "company",
+    "line_items": "line_item",
+    "products": "product",
+}
 
 
 def _type(name: str) -> str:
@@ -101,8 +107,10 @@ def render(
                 continue
             ids = data.associated(object_type, obj.id, to_type)
             if ids:
-                label = f"{object_type[:-1]}_to_{to_type[:-1]}"
-                assoc[to_type] = {"results": [{"id": i, "type": label} for i in ids]}
+                label = f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"
+                # as HubSpot does: the v3 inline key is the type's label, "line items"
+                key = to_type.replace("_", " ")
+                assoc[key] = {"results": [{"id": i, "type": label} for i in ids]}
         if assoc:
             out["associations"] = assoc
     return out

@@ -7,6 +7,7 @@ traceback with locals is never used: it would print tokens.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import traceback
@@ -118,4 +119,7 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
+    # what start-up loaded lives as long as the process: keep the cyclic GC from rescanning
+    # it while a sync builds millions of short-lived payload objects
+    gc.freeze()
     sys.exit(app(prog_name="tracker"))
