@@ -186,4 +186,3 @@ class Batch:
     def record_count(self) -> int:
         """Records in this batch (deals, accounts, owners), for progress and rates."""
         return len(self.deals) + len(self.accounts) + len(self.owners)
-
