@@ -302,17 +302,33 @@ class HubSpotConnector(Connector):
         return age.total_seconds() >= self.hs.archived_every_minutes * 60
 
     def _archived(self, cursor: JsonDict | None) -> Iterator[Batch]:
-        """Archived deals, marked deleted; the cursor notes when they were listed."""
+        """Archived deals and companies (search never returns them), marked deleted; the
+        cursor notes when they were listed."""
         listed_at = datetime.now(UTC).isoformat()
         pending = _Pending()
-        after: str | None = None
-        while True:
-            page = self.client.list_page("deals", after=after, properties=ID_ONLY, archived=True)
-            pending.deleted += [str(r["id"]) for r in page.get("results") or ()]
-            after = next_after(page)
-            if after is None:
-                break
-        log.info("%s: %d archived deals (marked deleted)", self.name, len(pending.deleted))
+        mapper = self._mapper
+        assert mapper is not None
+        for object_type in ("deals", "companies"):
+            properties = ID_ONLY if object_type == "deals" else mapper.company_properties()
+            after: str | None = None
+            while True:
+                page = self.client.list_page(
+                    object_type, after=after, properties=properties, archived=True
+                )
+                results = page.get("results") or ()
+                if object_type == "deals":
+                    pending.deleted += [str(r["id"]) for r in results]
+                else:
+                    pending.accounts += [mapper.account(r) for r in results]
+                after = next_after(page)
+                if after is None:
+                    break
+        log.info(
+            "%s: %d archived deals and %d archived companies (marked deleted)",
+            self.name,
+            len(pending.deleted),
+            len(pending.accounts),
+        )
         base = self._last_cursor or cursor
         self._archived_mark = {"archived_at": listed_at}
         yield self._batch(pending, cursor=dict(base) if base is not None else None)

@@ -218,3 +218,21 @@ def test_dry_run_writes_nothing_and_reports_calls(portal: Portal) -> None:
     assert portal.differences()  # the store still has the old amounts
     assert portal.sync().exit_code == 0
     assert portal.differences() == []
+
+
+def test_archived_company_is_marked_deleted(portal: Portal) -> None:
+    assert portal.sync().exit_code == 0
+    hs = portal.sb.state.hubspot
+    with portal.sb.state.lock:
+        company = next(iter(hs.objects["companies"].values()))
+        company.archived, company.archived_at = True, company.updated_at
+    assert portal.sync().exit_code == 0  # the conftest lists archived records every sync
+    from tracker.models import Account
+
+    table = Account.__table__  # type: ignore[attr-defined]
+    with portal.store.engine.connect() as conn:
+        deleted = conn.execute(
+            select(table.c.is_deleted).where(table.c.external_id == company.id)
+        ).scalar_one()
+    assert deleted
+    assert portal.differences() == []
