@@ -5,7 +5,8 @@ Conventions (shared with the sandbox's truth, ``connectors/sandbox/truth.py``):
 * ``stage`` / ``pipeline`` are the *labels*; closed and won come from the stage metadata
   (``isClosed`` "true", ``probability`` "1.0"), never from stage names;
 * ``close_date`` is ``closedate`` (a UTC instant) read as a date in the configured zone;
-* the account is the deal's primary (else first) associated company;
+* the account is the deal's first associated company, in HubSpot's order (the "Primary"
+  association label is not consulted yet);
 * line items: ``list_price`` = ``price``, ``total`` = ``amount`` (net), ``unit_price`` =
   total / quantity, ``discount_pct`` = 1 − total / (price × quantity), ``unit_cost`` from
   the mapped cost property; deal ``list_amount`` / ``cost_amount`` sum them (cost None when
