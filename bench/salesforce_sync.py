@@ -11,7 +11,8 @@ child process so its time and peak RSS are its own. It prints
   fetched by a bare ``requests`` + ``json`` loop in the same run, and the ratio of the two
   durations (target ≤ 2.0);
 * Bulk API 2.0 for the same rows (Opportunity and OpportunityLineItem query jobs, CSV
-  pages) through a bare ``requests`` loop: time and calls, to decide whether Bulk pays;
+  pages, plus the accounts' REST pages that the Bulk backfill reads too) through a bare
+  ``requests`` loop: time and calls, and the Bulk full sync's ratio to it (target ≤ 2.0);
 * an incremental sync after 1 % of the deals changed: its API calls as a share of the full
   sync's (target ≤ 2 %);
 * the peak RSS of full syncs of the ``--memory`` sizes (target: largest ≤ 1.25 × smallest).
@@ -98,49 +99,64 @@ def _session() -> Any:
     return s
 
 
-def child_bare(url: str) -> dict[str, Any]:
-    """The backfill's REST pages with ``requests`` + ``json`` only: no SDK, mapping, store."""
+def _plan() -> Any:
     from connectors.salesforce.mapping import FieldPlan
 
     plan = FieldPlan(cost="Unit_Cost__c", segment="Segment__c", region="Region__c")
     plan.multi_currency = True
-    s = _session()
+    return plan
+
+
+def _keyset(s: Any, url: str, sobject: str, select: str, calls: list[int]) -> Any:
+    """REST keyset pages of ``sobject`` (as the connector asks them), JSON-decoded."""
     base = f"{url}/services/data/v{API}/queryAll/"
+    where = ""
+    while True:
+        soql = f"SELECT {select} FROM {sobject}{where} ORDER BY SystemModstamp, Id LIMIT 2000"
+        calls[0] += 1
+        body = json.loads(s.get(base, params={"q": soql}, timeout=120).content)
+        records = body["records"]
+        yield records
+        if len(records) < 2000:
+            return
+        last = records[-1]
+        stamp = last["SystemModstamp"].replace(".000+0000", "Z")
+        where = (
+            f" WHERE (SystemModstamp > {stamp} OR "
+            f"(SystemModstamp = {stamp} AND Id > '{last['Id']}'))"
+        )
+
+
+def child_bare(url: str) -> dict[str, Any]:
+    """The backfill's REST pages with ``requests`` + ``json`` only: no SDK, mapping, store."""
+    plan = _plan()
+    s = _session()
     t = time.perf_counter()
-    deals = lines = calls = 0
-
-    def keyset(sobject: str, select: str) -> Any:
-        nonlocal calls
-        where = ""
-        while True:
-            soql = f"SELECT {select} FROM {sobject}{where} ORDER BY SystemModstamp, Id LIMIT 2000"
-            calls += 1
-            body = json.loads(s.get(base, params={"q": soql}, timeout=120).content)
-            records = body["records"]
-            yield records
-            if len(records) < 2000:
-                return
-            last = records[-1]
-            stamp = last["SystemModstamp"].replace(".000+0000", "Z")
-            where = (
-                f" WHERE (SystemModstamp > {stamp} OR "
-                f"(SystemModstamp = {stamp} AND Id > '{last['Id']}'))"
-            )
-
-    for _ in keyset("Account", plan.account_select()):
+    deals = lines = 0
+    calls = [0]
+    for _ in _keyset(s, url, "Account", plan.account_select(), calls):
         pass
-    for records in keyset("Opportunity", plan.opportunity_select()):
+    for records in _keyset(s, url, "Opportunity", plan.opportunity_select(), calls):
         deals += len(records)
         lines += sum((r["OpportunityLineItems"] or {}).get("totalSize", 0) for r in records)
-    return {"seconds": time.perf_counter() - t, "deals": deals, "line_items": lines, "calls": calls}
+    return {
+        "seconds": time.perf_counter() - t,
+        "deals": deals,
+        "line_items": lines,
+        "calls": calls[0],
+    }
 
 
 def child_bulk(url: str) -> dict[str, Any]:
-    """The same rows through Bulk API 2.0 query jobs (CSV), with ``requests`` only."""
+    """The same rows through Bulk API 2.0 query jobs (CSV), with ``requests`` only; the
+    accounts through REST pages, as the connector's Bulk backfill reads them."""
     s = _session()
     jobs = f"{url}/services/data/v{API}/jobs/query"
     t = time.perf_counter()
-    calls = 0
+    rest_calls = [0]
+    for _ in _keyset(s, url, "Account", _plan().account_select(), rest_calls):
+        pass
+    calls = rest_calls[0]
     rows: dict[str, int] = {}
     from connectors.salesforce.bulk import RESULT_PAGE
     from connectors.salesforce.mapping import FieldPlan

@@ -402,7 +402,8 @@ class SalesforceClient:
             return answer.body
         exc_cls = _SUB_ERRORS.get(answer.status, SalesforceGeneralError)
         exc = exc_cls(answer.url, answer.status, what, answer.body)
-        if self._classify(exc) is not None:
+        # a 401 goes direct too: the SDK logs in again there (password and JWT modes)
+        if answer.status == 401 or self._classify(exc) is not None:
             log.debug(
                 "salesforce %s: %s failed in a composite call; retrying it alone", self.name, what
             )

@@ -2,6 +2,9 @@
 
 One sync, in order (every step counted against the run's API budget):
 
+0. one composite call (``_Run.prefetch``): the fixed reads of steps 1-4 below, counted
+   by Salesforce as a single API call; each step then takes its answer, or calls itself
+   when there is none (more pages, a transient subrequest error, an org that changed);
 1. ``limits`` (the budget: ``max_api_percent`` of what is left today) and ``describe`` of
    Opportunity, OpportunityLineItem, Account and User: a mapped field that is missing stops
    the sync naming its config key. Multi-currency orgs: ``CurrencyType`` rates.
@@ -33,7 +36,7 @@ from typing import Any, cast
 import requests
 
 from connectors.base import Connector, SyncContext
-from connectors.salesforce.bulk import LineItemFile, job_pages
+from connectors.salesforce.bulk import LineItemFile, job_pages, job_texts
 from connectors.salesforce.client import Read, ReplicationWindowError, SalesforceClient
 from connectors.salesforce.mapping import (
     FieldPlan,
@@ -369,8 +372,8 @@ class _Run:
             lines = LineItemFile(Path(tmp) / "line_items.db", fields.split(", "))
             try:
                 soql = f"SELECT {fields} FROM OpportunityLineItem"
-                for page in job_pages(self.client, soql):
-                    lines.add(page)
+                for text in job_texts(self.client, soql):
+                    lines.add_csv(text)
                 lines.ready()
                 soql = f"SELECT {plan.opportunity_fields()} FROM Opportunity"
                 for page in job_pages(self.client, soql):
@@ -380,10 +383,11 @@ class _Run:
                             "done": True,
                             "records": children.get(r["Id"], []),
                         }
-                        stamp = parse_datetime(r.get("SystemModstamp"))
-                        if stamp is not None and (high is None or stamp > high):
-                            high = stamp
-                    yield self.batch(deals=[plan.deal(r) for r in page])
+                    deals = [plan.deal(r) for r in page]
+                    stamps = [d.source_modified_at for d in deals if d.source_modified_at]
+                    if stamps and (high is None or max(stamps) > high):
+                        high = max(stamps)
+                    yield self.batch(deals=deals)
             finally:
                 lines.close()
         stamp = None if high is None else min(self.now, high)

@@ -289,6 +289,8 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     # fromisoformat (C, Python 3.11+) reads both; strptime cost a third of a sync's CPU
     parsed = datetime.fromisoformat(value if isinstance(value, str) else str(value))
+    if parsed.tzinfo is UTC:  # both wire formats (``Z``, ``+0000``) parse to UTC itself
+        return parsed
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed if parsed.utcoffset() == _ZERO else parsed.astimezone(UTC)

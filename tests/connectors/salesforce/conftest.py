@@ -44,6 +44,20 @@ def source_table(sb: Sandbox, **overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in table.items() if v is not None}
 
 
+def strip_multi_currency(sb: Sandbox) -> None:
+    """Make the org single-currency: the sandbox only builds multi-currency orgs, so strip
+    CurrencyIsoCode and CurrencyType from its schema and rows."""
+    db = sb.state.salesforce
+    with sb.state.lock:
+        for obj in db.objects.values():
+            if obj.fields.pop("CurrencyIsoCode", None) is not None:
+                obj.reindex()
+                for row in db.rows[obj.name].values():
+                    row.pop("CurrencyIsoCode", None)
+        db.objects.pop("CurrencyType")
+        db._objects_ci.pop("currencytype")
+
+
 @dataclass
 class Harness:
     """One sandbox, one store, and a way to sync source ``sf`` into it in-process."""

@@ -37,7 +37,9 @@ def test_retries_are_bounded(h: Harness) -> None:
     result = h.sync()
     assert result.outcome == "failed" and result.exit_code == 1
     assert result.error is not None and "HTTP 500" in result.error
-    assert h.sb.counters.snapshot()["requests"]["salesforce.query"] == 4  # max_attempts
+    # the opening composite call's 3 queries (User, Account, COUNT), then the first of them
+    # alone: max_attempts
+    assert h.sb.counters.snapshot()["requests"]["salesforce.query"] == 3 + 4
 
 
 def test_daily_limit_is_never_retried_and_resumes(h: Harness) -> None:
@@ -53,11 +55,11 @@ def test_daily_limit_is_never_retried_and_resumes(h: Harness) -> None:
 
 def test_budget_stops_with_exit_3_and_resumes(harness_factory: Callable[..., Harness]) -> None:
     h = harness_factory(deals=600)
-    h.sb.set_budget("sf", total=1000, used=900)
-    stopped = h.sync(page_size=200, max_api_percent=10)  # 10 calls
+    h.sb.set_budget("sf", total=1000, used=960)
+    stopped = h.sync(page_size=200, max_api_percent=10)  # 10 % of 39 left: 3 more calls
     assert stopped.outcome == "stopped" and stopped.exit_code == 3
     assert stopped.error is not None
-    assert "stopped after 10 API calls" in stopped.error
+    assert "stopped after 4 API calls" in stopped.error
     assert "run `tracker sync sf` again tomorrow (or raise max_api_percent)" in stopped.error
     h.sb.set_budget("sf", total=15_000)
     rest = h.sync(page_size=200)
@@ -75,7 +77,8 @@ def test_expired_token_fails_with_a_hint_and_no_secret(h: Harness) -> None:
 
 
 def test_password_mode_reauthenticates_on_401(h: Harness) -> None:
-    h.sb.faults.add("expire@sf.query,after=1,times=1")
+    # the 4th query is the first one made alone (3 ride in the opening composite call)
+    h.sb.faults.add("expire@sf.query,after=3,times=1")
     result = h.sync(**_password_mode(h, "sandbox-password"))
     assert result.outcome == "ok", result.error
     assert h.sb.counters.snapshot()["requests"]["salesforce.soap.login"] == 2

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from connectors.sandbox.mutations import update_deal
-from tests.connectors.salesforce.conftest import Harness
+from tests.connectors.salesforce.conftest import Harness, strip_multi_currency
 from tracker.store import Store
 from tracker.sync import load_cursor
 
@@ -71,12 +71,13 @@ def test_deletes_and_undeletes_round_trip(
 def test_ties_across_a_page_boundary_survive_a_stop(
     harness_factory: Callable[..., Harness],
 ) -> None:
-    h = harness_factory(deals=600)
+    h = harness_factory(deals=900)  # 605 live: 450 of them re-stamped
     assert h.sync(page_size=200).outcome == "ok"
     h.sb.same_stamp("sf", n=450)  # one stamp spanning three pages
     h.sb.advance_clock(30)
     # a budget of a few calls stops inside the run of equal stamps
-    h.sb.set_budget("sf", total=15_000, used=15_000 - 40)
+    # the composite call brings page 1: one more call allowed (page 2), page 3 is refused
+    h.sb.set_budget("sf", total=15_000, used=15_000 - 8)
     stopped = h.sync(page_size=200, max_api_percent=25)
     assert stopped.outcome == "stopped" and stopped.exit_code == 3
     h.sb.set_budget("sf", total=15_000)
@@ -163,24 +164,15 @@ def test_since_limits_the_backfill(h: Harness) -> None:
 def test_dry_run_writes_nothing_and_counts_calls(h: Harness) -> None:
     result = h.sync(dry_run=True)
     assert result.outcome == "dry-run"
-    assert result.api_calls > 5 and result.counts.changed.get("deals", 0) > 0
+    # the opening composite call, CurrencyType (first sync) and one page of opportunities
+    assert result.api_calls == 3 and result.counts.changed.get("deals", 0) > 0
     with h.store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM deals").scalar() == 0
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM sync_cursors").scalar() == 0
 
 
 def test_single_currency_org(h: Harness) -> None:
-    # the sandbox only builds multi-currency orgs: strip CurrencyIsoCode and CurrencyType
-    # from its schema and rows, as an org without multi-currency looks
-    db = h.sb.state.salesforce
-    with h.sb.state.lock:
-        for obj in db.objects.values():
-            if obj.fields.pop("CurrencyIsoCode", None) is not None:
-                obj.reindex()
-                for row in db.rows[obj.name].values():
-                    row.pop("CurrencyIsoCode", None)
-        db.objects.pop("CurrencyType")
-        db._objects_ci.pop("currencytype")
+    strip_multi_currency(h.sb)
     result = h.sync()
     assert result.outcome == "ok", result.error
     assert h.differences() == []
@@ -216,7 +208,8 @@ def test_pages_split_by_the_server_stay_consistent(
 
     h = harness_factory(deals=900)
     h.sb.salesforce_api.options = SalesforceOptions(page_size=200)
-    h.sb.set_budget("sf", total=15_000, used=15_000 - 44)
+    h.sb.set_budget("sf", total=15_000, used=15_000 - 12)
+    # after the composite call, 25 % of 11: CurrencyType and one page of opportunities
     stopped = h.sync(max_api_percent=25)  # stops part-way through the opportunities
     assert stopped.outcome == "stopped"
     assert 0 < stopped.counts.received.get("deals", 0) < 900
