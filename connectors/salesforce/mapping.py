@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tracker.errors import ConfigError, SourceError
-from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord
+from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
 
 Record = dict[str, Any]
 _ZERO = timedelta(0)
@@ -125,7 +125,7 @@ class FieldPlan:
             for li in children.get("records", ())
             if deleted or not li.get("IsDeleted")
         ]
-        list_amount, cost = _totals(lines)
+        list_amount, cost = line_totals(lines)
         currency = (rec.get("CurrencyIsoCode") if self.multi_currency else None) or (
             self.default_currency
         )
@@ -159,16 +159,13 @@ class FieldPlan:
         quantity = _num(rec.get("Quantity"))
         list_price = _num(rec.get("ListPrice"))
         total = _num(rec.get("TotalPrice"))
-        gross = list_price * quantity if list_price is not None and quantity is not None else None
-        return LineItemRecord(
+        return LineItemRecord.from_totals(
             external_id=rec["Id"],
             deal_external_id=deal_id,
-            product=rec.get("Name"),
             quantity=quantity,
             list_price=list_price,
-            unit_price=total / quantity if total is not None and quantity else None,
-            discount_pct=1 - total / gross if total is not None and gross else None,
             total=total,
+            product=rec.get("Name"),
             unit_cost=_num(rec.get(self.cost)) if self.cost else None,
             source_modified_at=parse_datetime(rec.get("SystemModstamp")),
             is_deleted=bool(rec.get("IsDeleted")),
@@ -304,15 +301,6 @@ def _num(value: Any) -> float | None:
     if value is None or value == "":
         return None
     return float(value)
-
-
-def _totals(lines: list[LineItemRecord]) -> tuple[float | None, float | None]:
-    if not lines:
-        return None, None
-    list_amount = sum((li.list_price or 0.0) * (li.quantity or 0.0) for li in lines)
-    if any(li.unit_cost is None for li in lines):
-        return list_amount, None
-    return list_amount, sum((li.unit_cost or 0.0) * (li.quantity or 0.0) for li in lines)
 
 
 def _own_or_manager(user: Record, manager: Record | None, name: str | None) -> Any:
