@@ -24,13 +24,13 @@ import argparse
 import gc
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import cpu_seconds, peak_rss_mb, print_memory, print_memory_ratio, run_child
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -158,34 +158,7 @@ def child_main(argv: list[str]) -> None:
     print(json.dumps(out))
 
 
-def cpu_seconds() -> float:
-    """User + system CPU time of this process (steadier than wall time on a shared host)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS since exec (VmHWM; ``ru_maxrss`` would include the forking
-    parent's pages, the sandbox's among them)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 # ---------------------------------------------------------------- parent
-
-
-def run_child(token: str, *args: str) -> dict[str, Any]:
-    """Run this script as a child and parse its JSON line."""
-    env = {**os.environ, TOKEN_ENV: token}
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True
-    )
-    if done.returncode:
-        raise SystemExit(f"child {args[0]} failed:\n{done.stderr}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
 
 
 def main() -> None:
@@ -212,9 +185,13 @@ def main() -> None:
             # the fastest run of each is the one least disturbed by other load
             bares, fulls = [], []
             for n in range(max(args.repeat, 1)):
-                bares.append(run_child(sb.hubspot_token, "bare", sb.hubspot_url))
+                bares.append(
+                    run_child(__file__, TOKEN_ENV, sb.hubspot_token, "bare", sb.hubspot_url)
+                )
                 db = str(Path(tmp) / f"full{n}.db")
-                fulls.append(run_child(sb.hubspot_token, "sync", sb.hubspot_url, db))
+                fulls.append(
+                    run_child(__file__, TOKEN_ENV, sb.hubspot_token, "sync", sb.hubspot_url, db)
+                )
             bare = min(bares, key=lambda f: f["seconds"])
             full = min(fulls, key=lambda f: f["seconds"])
             ratio = full["seconds"] / bare["seconds"]
@@ -237,7 +214,7 @@ def main() -> None:
                 f"({'OK' if ratio <= 2.0 else 'ABOVE TARGET'}, target ≤ 2.0)"
             )
             changed = sb.update_deals("hubspot", n=max(live // 100, 1))
-            inc = run_child(sb.hubspot_token, "sync", sb.hubspot_url, db)
+            inc = run_child(__file__, TOKEN_ENV, sb.hubspot_token, "sync", sb.hubspot_url, db)
             share = inc["calls"] / full["calls"]
             print(
                 f"incremental   {len(changed):,} deals changed (1 %): {inc['calls']:,} API calls "
@@ -245,7 +222,9 @@ def main() -> None:
                 f"({'OK' if share <= 0.02 else 'ABOVE TARGET'}, target ≤ 2 %)"
             )
             changed = sb.update_deals("hubspot", n=max(live // 100, 1))
-            every = run_child(sb.hubspot_token, "sync-archived-every-run", sb.hubspot_url, db)
+            every = run_child(
+                __file__, TOKEN_ENV, sb.hubspot_token, "sync-archived-every-run", sb.hubspot_url, db
+            )
             print(
                 f"incremental   {len(changed):,} more changed, archived_every_minutes = 0 (archived "
                 f"deals listed too): {every['calls']:,} API calls = "
@@ -256,19 +235,15 @@ def main() -> None:
         for n in sizes:
             with Sandbox.start(deals=n, seed=SEED, hubspot_share=1.0) as sb:
                 figures = run_child(
-                    sb.hubspot_token, "sync", sb.hubspot_url, str(Path(tmp) / f"mem{n}.db")
+                    __file__,
+                    TOKEN_ENV,
+                    sb.hubspot_token,
+                    "sync",
+                    sb.hubspot_url,
+                    str(Path(tmp) / f"mem{n}.db"),
                 )
-                peaks[n] = figures["max_rss_mb"]
-                print(
-                    f"memory        {figures['deals']:,} deals: peak RSS {peaks[n]:,.0f} MB "
-                    f"({figures['records'] / figures['seconds']:,.0f} records/s)"
-                )
-        if len(peaks) >= 2:
-            small, large = peaks[min(peaks)], peaks[max(peaks)]
-            print(
-                f"memory ratio  {max(peaks):,} vs {min(peaks):,} deals: {large / small:.2f} "
-                f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
-            )
+                print_memory(figures, peaks, n)
+        print_memory_ratio(peaks)
 
 
 if __name__ == "__main__":

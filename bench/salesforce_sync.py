@@ -25,13 +25,13 @@ import csv
 import io
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import peak_rss_mb, print_memory, print_memory_ratio, run_child
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -208,18 +208,6 @@ def child_main(argv: list[str]) -> None:
     print(json.dumps(out))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS: ``VmHWM`` (``ru_maxrss`` would include the parent's
-    pages: Linux keeps the pre-exec high-water mark of a forked child)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def report(label: str, sync: dict[str, Any], bare: dict[str, Any]) -> None:
     """Print a sync's figures beside the bare loop's and their ratio."""
     ratio = sync["seconds"] / bare["seconds"]
@@ -234,22 +222,6 @@ def report(label: str, sync: dict[str, Any], bare: dict[str, Any]) -> None:
         f"line items in {bare['seconds']:.1f} s ({bare['calls']:,} calls); ratio sync/bare = "
         f"{ratio:.2f} ({'OK' if ratio <= 2.0 else 'ABOVE TARGET'}, target ≤ 2.0)"
     )
-
-
-def run_child(token: str, *args: str) -> dict[str, Any]:
-    """Run this script as a child and parse its JSON line."""
-    env = {**os.environ, TOKEN_ENV: token}
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"child {args[0]} failed:\n{done.stderr}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
 
 
 def main() -> None:
@@ -281,15 +253,17 @@ def main() -> None:
             )
             db = str(Path(tmp) / "full.db")
             token, url = sb.salesforce_token, sb.salesforce_url
-            bare = run_child(token, "bare", url)
-            full = run_child(token, "sync", url, db)
+            bare = run_child(__file__, TOKEN_ENV, token, "bare", url)
+            full = run_child(__file__, TOKEN_ENV, token, "sync", url, db)
             report("full sync (REST)", full, bare)
             if not args.no_bulk:
-                bulk_bare = run_child(token, "bulk", url)
-                bulk = run_child(token, "sync", url, str(Path(tmp) / "bulk.db"), "0")
+                bulk_bare = run_child(__file__, TOKEN_ENV, token, "bulk", url)
+                bulk = run_child(
+                    __file__, TOKEN_ENV, token, "sync", url, str(Path(tmp) / "bulk.db"), "0"
+                )
                 report("full sync (Bulk 2.0)", bulk, bulk_bare)
             changed = sb.update_deals("sf", n=max(live // 100, 1))
-            inc = run_child(token, "sync", url, db)
+            inc = run_child(__file__, TOKEN_ENV, token, "sync", url, db)
             share = inc["calls"] / full["calls"]
             print(
                 f"incremental   {len(changed):,} deals changed (1 %): {inc['calls']:,} API calls "
@@ -302,23 +276,16 @@ def main() -> None:
             with Sandbox.start(deals=n, seed=SEED, hubspot_share=0.0) as sb:
                 sb.set_budget("sf", total=10_000_000)
                 figures = run_child(
+                    __file__,
+                    TOKEN_ENV,
                     sb.salesforce_token,
                     "sync",
                     sb.salesforce_url,
                     str(Path(tmp) / f"mem{n}.db"),
                     str(args.memory_bulk_threshold),
                 )
-                peaks[n] = figures["max_rss_mb"]
-                print(
-                    f"memory        {figures['deals']:,} deals: peak RSS {peaks[n]:,.0f} MB "
-                    f"({figures['records'] / figures['seconds']:,.0f} records/s)"
-                )
-        if len(peaks) >= 2:
-            small, large = peaks[min(peaks)], peaks[max(peaks)]
-            print(
-                f"memory ratio  {max(peaks):,} vs {min(peaks):,} deals: {large / small:.2f} "
-                f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
-            )
+                print_memory(figures, peaks, n)
+        print_memory_ratio(peaks)
 
 
 if __name__ == "__main__":

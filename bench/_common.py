@@ -1,0 +1,69 @@
+"""Helpers shared by the connector benchmarks (run as scripts: ``python bench/x.py``).
+
+Each benchmark runs every measured sync in a child process of its own script, so the
+child's peak memory is its own and the in-process sandbox does not share its CPU time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (steadier than wall time on a shared host)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS since exec: ``VmHWM`` (``ru_maxrss`` would include the
+    forking parent's pages, the sandbox's among them)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(script: str, token_env: str, token: str, *args: str) -> dict[str, Any]:
+    """Run ``script --child ARGS`` with the token in ``token_env``; parse its JSON line."""
+    env = {**os.environ, token_env: token}
+    done = subprocess.run(
+        [sys.executable, script, "--child", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"child {args[0]} failed:\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def print_memory(figures: dict[str, Any], peaks: dict[int, float], size: int) -> None:
+    """Record and print one size's peak RSS."""
+    peaks[size] = figures["max_rss_mb"]
+    print(
+        f"memory        {figures['deals']:,} deals: peak RSS {peaks[size]:,.0f} MB "
+        f"({figures['records'] / figures['seconds']:,.0f} records/s)"
+    )
+
+
+def print_memory_ratio(peaks: dict[int, float]) -> None:
+    """The largest size's peak over the smallest's (target ≤ 1.25)."""
+    if len(peaks) < 2:
+        return
+    small, large = peaks[min(peaks)], peaks[max(peaks)]
+    print(
+        f"memory ratio  {max(peaks):,} vs {min(peaks):,} deals: {large / small:.2f} "
+        f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
+    )
