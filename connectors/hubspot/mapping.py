@@ -67,6 +67,8 @@ def _parse_datetime(value: str) -> datetime:
     if value.isdigit():
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:  # HubSpot stamps are UTC; never read them in the host's zone
+        return parsed.replace(tzinfo=UTC)
     return parsed if value.endswith("Z") else parsed.astimezone(UTC)
 
 
