@@ -324,6 +324,7 @@ class BatchWriter:
         self.conn = conn
         self.source = source
         self.dialect = Dialect(conn.dialect.name)
+        self.new_keys: dict[str, set[str]] = {}  # table → keys the last upsert inserted
 
     def upsert(self, spec: TableSpec, records: Sequence[Any], synced_at: datetime) -> int:
         """Insert or update ``records``; returns how many rows were inserted or changed.
@@ -333,6 +334,7 @@ class BatchWriter:
         last record of a key wins.
         """
         if not records:
+            self.new_keys[spec.table] = set()
             return 0
         prepared = _prepare(spec, self.dialect.name)
         by_key = {r.external_id: r for r in records}
@@ -345,6 +347,7 @@ class BatchWriter:
             cursor.close()
         stamp = self.dialect.encode_datetime(synced_at)
         build, src = prepared.build, self.source
+        self.new_keys[spec.table] = {k for k in by_key if k not in existing}
         new = [build(src, r, stamp) for k, r in by_key.items() if k not in existing]
         old = [build(src, r, stamp) for k, r in by_key.items() if k in existing]
         changed = 0
@@ -371,7 +374,11 @@ class BatchWriter:
             counts.add(spec.table, len(records), self.upsert(spec, records, synced_at))
         items = [li for d in batch.deals if d.line_items is not None for li in d.line_items]
         counts.add(LINE_ITEMS.table, len(items), self.upsert(LINE_ITEMS, items, synced_at))
-        complete = [d for d in batch.deals if d.line_items is not None]
+        # a deal inserted just now has no stored line items to drop
+        inserted = self.new_keys.get(DEALS.table, set())
+        complete = [
+            d for d in batch.deals if d.line_items is not None and d.external_id not in inserted
+        ]
         self._drop_missing_line_items(complete, synced_at)
         counts.deleted += self.mark_deals_deleted(batch.deleted_deal_ids, synced_at)
         if batch.complete_deal_ids is not None:
