@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import io
 import json
 import os
@@ -77,6 +78,7 @@ def child_sync(url: str, db: str, bulk_threshold: int = 10**9) -> dict[str, Any]
     store.ensure_ready()
     conn = SalesforceConnector("sf", settings.source("sf"), SyncContext(tracker=settings.tracker))
     conn.check()
+    gc.freeze()  # as the `tracker` entry point does after start-up
     t = time.perf_counter()
     result = run_sync(store, "sf", "salesforce", conn.batches)
     seconds = time.perf_counter() - t
