@@ -103,3 +103,21 @@ def store_differences(
             else:
                 diffs += _compare(kind, rec.external_id, rec, got, skip)
     return diffs
+
+
+def store_file_bytes(store: Store) -> bytes:
+    """Every byte of a SQLite store on disk: its pooled connections are closed first (which
+    checkpoints the WAL into the file) and any ``-wal``/``-shm`` left over is read too, so a
+    search for a secret cannot miss rows that only sit in the write-ahead log."""
+    database = store.engine.url.database
+    assert database, "a file-backed SQLite store"
+    store.engine.dispose()
+    files = [database, f"{database}-wal", f"{database}-shm"]
+    data = b""
+    for name in files:
+        try:
+            with open(name, "rb") as fh:
+                data += fh.read()
+        except FileNotFoundError:
+            continue
+    return data
