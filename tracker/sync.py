@@ -223,6 +223,3 @@ def _finish_run(store: Store, run_id: int | None, result: SyncResult, started: f
                 error=result.error,
             )
         )
-
-
-__all__ = ["OpenBatches", "Progress", "SyncResult", "load_cursor", "run_sync", "save_cursor"]

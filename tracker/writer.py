@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -150,10 +150,6 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.isoformat(" ", "microseconds")[:26]
 
 
-def _sqlite_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 _JSON_CACHE: dict[tuple[Any, ...], str] = {}
 
 
@@ -218,14 +214,6 @@ class Dialect:
     def encode_datetime(self, value: datetime | None) -> Any:
         """A UTC datetime as the driver stores it."""
         return _sqlite_datetime(value) if self.sqlite else value
-
-    def encode_date(self, value: date | None) -> Any:
-        """A date as the driver stores it."""
-        return _sqlite_date(value) if self.sqlite else value
-
-    def encode_json(self, value: Any) -> Any:
-        """A JSON document as the driver stores it."""
-        return _sqlite_json(value) if self.sqlite else _pg_json(value)
 
     def key_filter(self) -> str:
         """SQL matching ``external_id`` against one parameter holding every key."""
