@@ -21,7 +21,6 @@ Rate budgets are raised for the loopback sandbox (the real portal's are in the d
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -67,6 +66,7 @@ def child_sync(url: str, db: str, archived_every_minutes: float | None = None) -
     """One ``tracker sync`` of the portal into ``db`` (what the CLI runs, minus the CLI)."""
     from connectors.base import SyncContext
     from connectors.hubspot.connector import HubSpotConnector
+    from tracker.runtime import tune_gc_for_batch_work
     from tracker.store import Store
     from tracker.sync import run_sync
 
@@ -79,7 +79,7 @@ def child_sync(url: str, db: str, archived_every_minutes: float | None = None) -
     source = settings.source("hs")
     conn = HubSpotConnector("hs", source, SyncContext(tracker=settings.tracker))
     conn.check()
-    gc.freeze()  # as the `tracker` entry point does after start-up
+    tune_gc_for_batch_work()  # as the `tracker` entry point does after start-up
     t, cpu = time.perf_counter(), cpu_seconds()
     result = run_sync(store, "hs", "hubspot", conn.batches)
     seconds, cpu = time.perf_counter() - t, cpu_seconds() - cpu

@@ -15,14 +15,14 @@ child process so its time and peak RSS are its own. It prints
   ``requests`` loop: time and calls, and the Bulk full sync's ratio to it (target ≤ 2.0);
 * an incremental sync after 1 % of the deals changed: its API calls as a share of the full
   sync's (target ≤ 2 %);
-* the peak RSS of full syncs of the ``--memory`` sizes (target: largest ≤ 1.25 × smallest).
+* the peak RSS of full syncs of the ``--memory`` sizes, through REST and through Bulk API
+  2.0 (target: largest ≤ 1.25 × smallest for each).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import io
 import json
 import os
@@ -70,6 +70,7 @@ def child_sync(url: str, db: str, bulk_threshold: int = 10**9) -> dict[str, Any]
     API 2.0 when the org has more than ``bulk_threshold`` opportunities."""
     from connectors.base import SyncContext
     from connectors.salesforce.connector import SalesforceConnector
+    from tracker.runtime import tune_gc_for_batch_work
     from tracker.store import Store
     from tracker.sync import run_sync
 
@@ -78,7 +79,7 @@ def child_sync(url: str, db: str, bulk_threshold: int = 10**9) -> dict[str, Any]
     store.ensure_ready()
     conn = SalesforceConnector("sf", settings.source("sf"), SyncContext(tracker=settings.tracker))
     conn.check()
-    gc.freeze()  # as the `tracker` entry point does after start-up
+    tune_gc_for_batch_work()  # as the `tracker` entry point does after start-up
     t = time.perf_counter()
     result = run_sync(store, "sf", "salesforce", conn.batches)
     seconds = time.perf_counter() - t
@@ -235,12 +236,6 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--memory", default="50000,200000", help="sizes to compare ('' skips)")
     parser.add_argument("--no-bulk", action="store_true", help="skip the Bulk 2.0 measurement")
-    parser.add_argument(
-        "--memory-bulk-threshold",
-        type=int,
-        default=10**9,
-        help="bulk_threshold of the memory runs (default: REST only; 0: Bulk only)",
-    )
     args = parser.parse_args()
 
     from connectors.sandbox import Sandbox
@@ -273,21 +268,23 @@ def main() -> None:
                 f"full sync's ({'OK' if share <= 0.02 else 'ABOVE TARGET'}, target ≤ 2 %)"
             )
         sizes = [int(x) for x in args.memory.split(",") if x]
-        peaks: dict[int, float] = {}
-        for n in sizes:
-            with Sandbox.start(deals=n, seed=SEED, hubspot_share=0.0) as sb:
-                sb.set_budget("sf", total=10_000_000)
-                figures = run_child(
-                    __file__,
-                    TOKEN_ENV,
-                    sb.salesforce_token,
-                    "sync",
-                    sb.salesforce_url,
-                    str(Path(tmp) / f"mem{n}.db"),
-                    str(args.memory_bulk_threshold),
-                )
-                print_memory(figures, peaks, n)
-        print_memory_ratio(peaks)
+        for label, threshold in (("REST", 10**9), ("Bulk 2.0", 0)):
+            print(f"memory of {label} full syncs:")
+            peaks: dict[int, float] = {}
+            for n in sizes:
+                with Sandbox.start(deals=n, seed=SEED, hubspot_share=0.0) as sb:
+                    sb.set_budget("sf", total=10_000_000)
+                    figures = run_child(
+                        __file__,
+                        TOKEN_ENV,
+                        sb.salesforce_token,
+                        "sync",
+                        sb.salesforce_url,
+                        str(Path(tmp) / f"mem{n}-{threshold}.db"),
+                        str(threshold),
+                    )
+                    print_memory(figures, peaks, n)
+            print_memory_ratio(peaks)
 
 
 if __name__ == "__main__":

@@ -1,30 +1,38 @@
-"""Bulk API 2.0 backfills: two query jobs (line items, then opportunities) joined on disk.
+"""Bulk API 2.0 backfills: chunks of two query jobs (line items, opportunities) joined on disk.
 
-Bulk queries reject child subqueries, so the line items are loaded first into a temporary
-SQLite file keyed by opportunity (disk, not memory: the backfill stays flat however large
-the org), then each CSV page of opportunities is joined with its deals' line items and
-mapped like a REST page. Bulk results are not in SystemModstamp order, so an interrupted
-Bulk backfill restarts (the pages already committed are simply upserted again).
+The org's opportunities are cut into chunks by CreatedDate (which never changes, so each
+opportunity and its line items fall in the same chunk whenever they are read). Bulk
+queries reject child subqueries, so for each chunk the line items are loaded first into a
+temporary SQLite file keyed by opportunity (disk, not memory: the backfill stays flat
+however large the org), then each CSV page of opportunities is joined with its deals' line
+items and mapped like a REST page. A thread (``connectors/feed.py``) runs the next chunk's
+jobs and downloads their pages while the current chunk is mapped and stored. Bulk results are
+not in SystemModstamp order, so an interrupted backfill resumes at the chunk it was in
+(the cursor records the chunks done; that chunk's committed pages are upserted again).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.mapping import Record
+from connectors.salesforce.mapping import Record, soql_datetime
 from tracker.errors import SourceError
 
 BOOLEANS = frozenset({"IsClosed", "IsWon", "IsDeleted", "IsActive"})
 RESULT_PAGE = 10_000
 MAX_POLL_DELAY = 10.0
+MAX_CHUNKS = 200
 
 
 def csv_records(text: str) -> list[Record]:
@@ -52,42 +60,114 @@ def csv_records(text: str) -> list[Record]:
     return out
 
 
-def job_pages(
-    client: SalesforceClient, soql: str, *, include_deleted: bool = True, poll: float = 0.5
-) -> Iterator[list[Record]]:
-    """Run one query job and yield its result pages as records."""
-    for text in job_texts(client, soql, include_deleted=include_deleted, poll=poll):
-        yield csv_records(text)
-
-
-def job_texts(
-    client: SalesforceClient, soql: str, *, include_deleted: bool = True, poll: float = 0.5
-) -> Iterator[str]:
-    """Run one query job and yield its result pages as CSV text."""
-    job = client.bulk_create(soql, include_deleted=include_deleted)
+def wait_for_job(client: SalesforceClient, job: str, *, poll: float = 0.5) -> None:
+    """Poll a query job until it is complete (exponential waits up to ``MAX_POLL_DELAY``)."""
     delay = poll
     while True:
         state = client.bulk_state(job)
         if state == "JobComplete":
-            break
+            return
         if state in ("Failed", "Aborted"):
             raise SourceError(f"Salesforce Bulk API query job {job} ended {state}")
         time.sleep(delay)
         delay = min(delay * 1.5, MAX_POLL_DELAY)
-    # the next result page downloads while the caller maps and stores this one
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sf-bulk") as pool:
-        pending = pool.submit(client.bulk_results, job, "", RESULT_PAGE)
-        while True:
-            text, locator = pending.result()
-            if locator != "null":
-                pending = pool.submit(client.bulk_results, job, locator, RESULT_PAGE)
-            try:
-                yield text
-            except GeneratorExit:
-                pending.cancel()
-                raise
-            if locator == "null":
-                return
+
+
+def result_texts(client: SalesforceClient, job: str) -> Iterator[str]:
+    """A completed job's result pages as CSV text, in order."""
+    locator = ""
+    while locator != "null":
+        text, locator = client.bulk_results(job, locator, RESULT_PAGE)
+        yield text
+
+
+# -- chunks
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One slice of a backfill: the opportunities created in ``[start, end)`` (None: open)."""
+
+    index: int
+    start: datetime | None
+    end: datetime | None
+
+    def condition(self, created: str) -> str:
+        """The slice as SOQL over the CreatedDate field ``created`` ("" when unbounded)."""
+        parts = []
+        if self.start is not None:
+            parts.append(f"{created} >= {soql_datetime(self.start)}")
+        if self.end is not None:
+            parts.append(f"{created} < {soql_datetime(self.end)}")
+        return " AND ".join(parts)
+
+
+def chunk_edges(
+    first_created: datetime | None, now: datetime, expected: int, per_chunk: int
+) -> list[datetime]:
+    """CreatedDate boundaries cutting ``[first_created, now]`` into equal time spans of
+    about ``per_chunk`` opportunities each (at most ``MAX_CHUNKS``); none for one chunk."""
+    if first_created is None or expected <= per_chunk or first_created >= now:
+        return []
+    count = min(math.ceil(expected / per_chunk), MAX_CHUNKS)
+    step = (now - first_created) / count
+    # a short first chunk: nothing is mapped until its line items are all in
+    points = [first_created + step / 4, *(first_created + step * i for i in range(1, count))]
+    edges = sorted({p.replace(microsecond=0) for p in points})
+    return [e for e in edges if first_created < e < now]
+
+
+def chunks_between(edges: Sequence[datetime]) -> list[Chunk]:
+    """The chunks the ``edges`` delimit (the first and last open-ended)."""
+    bounds: list[datetime | None] = [None, *edges, None]
+    return [Chunk(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+# -- the chunks' pages
+
+
+@dataclass
+class FeedEvent:
+    """One step of a backfill: a result page of a chunk, or the end of a chunk."""
+
+    kind: str  # "lines" | "deals" | "end"
+    chunk: int
+    path: Path | None = None
+
+    def text(self) -> str:
+        """The spooled page (removed once read)."""
+        assert self.path is not None
+        try:
+            return self.path.read_bytes().decode("utf-8")
+        finally:
+            self.path.unlink(missing_ok=True)
+
+
+def chunk_events(
+    client: SalesforceClient,
+    jobs: Sequence[tuple[int, str, str]],
+    folder: Path,
+    *,
+    poll: float = 0.5,
+) -> Iterator[FeedEvent]:
+    """Run each chunk's query jobs and yield their pages, spooled to files in ``folder``.
+
+    ``jobs``: (chunk index, line-item SOQL, opportunity SOQL). Both jobs of a chunk are
+    created at once (Salesforce runs them side by side), then the line items' pages, the
+    opportunities' pages and the chunk's ``end`` follow. Pages go to disk, not memory, so
+    a feed running ahead of the mapping (``connectors/feed.py``) costs no memory.
+    """
+    numbers = itertools.count()
+    for chunk, line_soql, deal_soql in jobs:
+        line_job = client.bulk_create(line_soql, include_deleted=True)
+        deal_job = client.bulk_create(deal_soql, include_deleted=True)
+        for kind, job in (("lines", line_job), ("deals", deal_job)):
+            wait_for_job(client, job, poll=poll)
+            for text in result_texts(client, job):
+                path = folder / f"page-{next(numbers)}.csv"
+                path.write_bytes(text.encode("utf-8"))
+                yield FeedEvent(kind, chunk, path)
+        yield FeedEvent("end", chunk)
 
 
 class LineItemFile:
@@ -108,6 +188,7 @@ class LineItemFile:
         self.db.execute("PRAGMA synchronous = OFF")
         self._header: list[str] | None = None
         self._insert = self._select = self._opp = ""
+        self._ready = False
 
     def add_csv(self, text: str) -> None:
         """Store one CSV page of line items (the job's columns, header first)."""
@@ -148,7 +229,10 @@ class LineItemFile:
         self._opp = opp
 
     def ready(self) -> None:
-        """Index once every page is in."""
+        """Index once every page is in (later calls do nothing)."""
+        if self._ready:
+            return
+        self._ready = True
         if self._header is not None:
             self.db.execute(f"CREATE INDEX li_opp ON li ({self._opp})")
         self.db.commit()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,9 @@ _RETRYABLE_CONNECTION = (
 class CountingSession(requests.Session):
     """A session that counts requests, remembers the last response and may rewrite URLs.
 
+    Safe to share between the sync's thread and a Bulk feed thread: the count is locked
+    and the last response is kept per thread.
+
     ``plain_http_base`` (``http://host:port``) sends the SDK's ``https://host:port`` URLs,
     and its login hosts ``https://*.salesforce.com``, to that base over plain HTTP.
     """
@@ -69,7 +73,8 @@ class CountingSession(requests.Session):
         super().__init__()
         self.timeout = timeout
         self.calls = 0
-        self.last_response: requests.Response | None = None
+        self._count_lock = threading.Lock()
+        self._local = threading.local()
         self._rewrites: list[tuple[re.Pattern[str], str]] = []
         if plain_http_base is not None:
             netloc = urlsplit(plain_http_base).netloc
@@ -87,10 +92,17 @@ class CountingSession(requests.Session):
         for pattern, base in self._rewrites:
             url = pattern.sub(base, url)
         kwargs.setdefault("timeout", self.timeout)
-        self.calls += 1
-        self.last_response = None
+        with self._count_lock:
+            self.calls += 1
+        self._local.response = None
         response = super().request(method, url, *args, **kwargs)
-        self.last_response = response
+        self._local.response = response
+        return response
+
+    @property
+    def last_response(self) -> requests.Response | None:
+        """The last response this thread received (a Bulk feed thread has its own)."""
+        response: requests.Response | None = getattr(self._local, "response", None)
         return response
 
 
@@ -185,6 +197,7 @@ class SalesforceClient:
         self.budget = CallBudget(source=name)
         self._sf: Salesforce | None = None
         self._local_calls = 0
+        self._local_lock = threading.Lock()
         self._prefetched = _Prefetched()
         self.composite_supported = True
 
@@ -471,7 +484,8 @@ class SalesforceClient:
             raise self.budget.exhausted_error(self.calls)
 
         def attempt() -> Any:
-            self._local_calls += 1
+            with self._local_lock:
+                self._local_calls += 1
             return fn()
 
         result = self._guard(

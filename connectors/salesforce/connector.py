@@ -24,6 +24,7 @@ deleted; undeleted ones come back with a new stamp.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import tempfile
@@ -36,7 +37,15 @@ from typing import Any, cast
 import requests
 
 from connectors.base import Connector, SyncContext
-from connectors.salesforce.bulk import LineItemFile, job_pages, job_texts
+from connectors.feed import ThreadedFeed
+from connectors.salesforce.bulk import (
+    FeedEvent,
+    LineItemFile,
+    chunk_edges,
+    chunk_events,
+    chunks_between,
+    csv_records,
+)
 from connectors.salesforce.client import Read, ReplicationWindowError, SalesforceClient
 from connectors.salesforce.mapping import (
     FieldPlan,
@@ -45,10 +54,12 @@ from connectors.salesforce.mapping import (
     check_fields,
     currency_factors,
     parse_datetime,
+    soql_datetime,
     soql_id,
 )
 from connectors.salesforce.settings import SalesforceSourceSettings
 from connectors.salesforce.streams import (
+    Page,
     StreamState,
     complete_children,
     iter_query,
@@ -57,7 +68,7 @@ from connectors.salesforce.streams import (
     lower_bound,
 )
 from tracker.errors import ConfigError
-from tracker.records import Batch, JsonDict
+from tracker.records import Batch, DealRecord, JsonDict
 from tracker.settings import SourceSettings
 
 log = logging.getLogger(__name__)
@@ -66,8 +77,10 @@ ID_CHUNK = 200
 FRESH_MEMORY = 50_000  # opportunity ids remembered per run to skip line-item re-reads
 OBJECTS = ("Opportunity", "OpportunityLineItem", "Account", "User")
 CURRENCY_SOQL = "SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true"
-COUNT_SOQL = "SELECT COUNT() FROM Opportunity"
+FIRST_CREATED_SOQL = "SELECT CreatedDate FROM Opportunity ORDER BY CreatedDate LIMIT 1"
 LINE_ITEM_STAMPS = "Id, OpportunityId, SystemModstamp"
+#: Bulk result pages spooled (on disk) ahead of the mapping
+FEED_AHEAD = 32
 #: how far past the estimated server time a prefetched getDeleted window reaches
 DELETED_MARGIN = timedelta(minutes=2)
 
@@ -174,11 +187,17 @@ class _Run:
         reconcile = self.context.reconcile
         if reconcile and self.state("opp") is not None:  # a first sync reads everything anyway
             yield from self.reconcile_pass()
-        yield from self.accounts("acct")
-        if self.state("opp") is None:
-            self.expected = self.count_deals()
-            if self.expected is not None and self.expected > self.s.bulk_threshold:
-                yield from self.bulk_backfill()
+        with contextlib.ExitStack() as stack:
+            feed = None
+            if self.state("opp") is None:
+                self.expected = self.count_deals()
+                resuming = isinstance(self.cursor.get("bulk"), dict)
+                if resuming or (self.expected or 0) > self.s.bulk_threshold:
+                    feed = stack.enter_context(self.bulk_feed())
+            if feed is None:
+                yield from self.accounts("acct")
+            else:  # the accounts are read in a thread of the feed, beside the Bulk jobs
+                yield from self.bulk_backfill(*feed)
         yield from self.opportunities("opp")
         yield from self.line_items()
         need_ids = not self._li_fresh and self.deletions_need_id_set()
@@ -259,7 +278,9 @@ class _Run:
         reads.append(client.ask_query(self.user_soql(), include_deleted=False))
         reads.append(self.first_page("acct", "Account", plan.account_select()))
         if self.state("opp") is None:
-            reads.append(client.ask_query(COUNT_SOQL, include_deleted=True))
+            reads.append(client.ask_query(self.count_soql(), include_deleted=True))
+            if not isinstance(self.cursor.get("bulk"), dict):
+                reads.append(client.ask_query(FIRST_CREATED_SOQL, include_deleted=True))
         elif isinstance(hint, bool):
             guess = replace(plan, multi_currency=hint)
             reads.append(self.first_page("opp", "Opportunity", guess.opportunity_select()))
@@ -360,39 +381,116 @@ class _Run:
             self._li_fresh = True
         self.cursor.setdefault("deleted", self.cursor["opp"]["stamp"])
 
-    def bulk_backfill(self) -> Iterator[Batch]:
-        """The first sync of a large org through Bulk API 2.0 (see ``bulk.py``)."""
-        plan = self.plan
-        high: datetime | None = None
+    @contextlib.contextmanager
+    def bulk_feed(self) -> Iterator[tuple[ThreadedFeed[Page | FeedEvent], Path]]:
+        """The Bulk API 2.0 backfill's feed, started, and its scratch folder.
+
+        A thread runs the chunks' query jobs (``bulk.py``) and downloads their pages while
+        the accounts are read and then while this thread maps and stores (a thread of its
+        own for the account pages cost more in the GIL than it saved). The cursor's
+        ``bulk`` entry (when the backfill began, the chunk edges, the chunks done) is saved
+        with every batch, so an interrupted backfill resumes at its chunk.
+        """
+        state = self.bulk_state()
+        done = int(state["done"])
+        chunks = chunks_between([parse_datetime(e) or self.now for e in state["edges"]])
         log.info(
-            "salesforce %s: backfilling %s deals through Bulk API 2.0", self.name, self.expected
+            "salesforce %s: backfilling %s deals through Bulk API 2.0 (%s chunks, %s done)",
+            self.name,
+            self.expected,
+            len(chunks),
+            done,
+        )
+        since = self.s.since_datetime
+        jobs = []
+        for chunk in chunks[done:]:
+            opp_where = [chunk.condition("CreatedDate")]
+            li_where = [chunk.condition("Opportunity.CreatedDate")]
+            if since is not None:
+                opp_where.append(f"SystemModstamp >= {soql_datetime(since)}")
+                li_where.append(f"Opportunity.SystemModstamp >= {soql_datetime(since)}")
+            jobs.append(
+                (
+                    chunk.index,
+                    _soql(self.plan.line_item_fields(parent=True), "OpportunityLineItem", li_where),
+                    _soql(self.plan.opportunity_fields(), "Opportunity", opp_where),
+                )
+            )
+        accounts = keyset_pages(
+            self.client,
+            "Account",
+            self.plan.account_select(),
+            self.state("acct"),
+            now=self.now,
+            overlap=self.overlap,
+            since=None,
+            page_size=self.s.page_size,
         )
         with tempfile.TemporaryDirectory(prefix="tracker-sf-") as tmp:
-            fields = plan.line_item_fields(parent=True)
-            lines = LineItemFile(Path(tmp) / "line_items.db", fields.split(", "))
-            try:
-                soql = f"SELECT {fields} FROM OpportunityLineItem"
-                for text in job_texts(self.client, soql):
-                    lines.add_csv(text)
-                lines.ready()
-                soql = f"SELECT {plan.opportunity_fields()} FROM Opportunity"
-                for page in job_pages(self.client, soql):
-                    children = lines.for_deals([r["Id"] for r in page])
-                    for r in page:
-                        r["OpportunityLineItems"] = {
-                            "done": True,
-                            "records": children.get(r["Id"], []),
-                        }
-                    deals = [plan.deal(r) for r in page]
-                    stamps = [d.source_modified_at for d in deals if d.source_modified_at]
-                    if stamps and (high is None or max(stamps) > high):
-                        high = max(stamps)
-                    yield self.batch(deals=deals)
-            finally:
+            events = chunk_events(self.client, jobs, Path(tmp))
+            # the feed's threads stop before their folder is removed
+            with ThreadedFeed[Page | FeedEvent](
+                [accounts, events], ahead=FEED_AHEAD, name="sf-backfill"
+            ) as feed:
+                yield feed, Path(tmp)
+
+    def bulk_backfill(self, feed: ThreadedFeed[Page | FeedEvent], folder: Path) -> Iterator[Batch]:
+        """Map and yield the feed's chunks: each page of opportunities joined with the
+        chunk's line items, then a batch recording the chunk done.
+
+        Once done, the Opportunity pass starts where the backfill began: whatever changed
+        while it ran (its chunks were read at different times) is read again.
+        """
+        li_fields = self.plan.line_item_fields(parent=True).split(", ")
+        lines: LineItemFile | None = None
+        try:
+            for event in feed:
+                if isinstance(event, Page):
+                    self.cursor["acct"] = event.state.dump()
+                    yield self.batch(accounts=[self.plan.account(r) for r in event.records])
+                    continue
+                if lines is None:
+                    lines = LineItemFile(folder / f"line_items-{event.chunk}.db", li_fields)
+                if event.kind == "lines":
+                    lines.add_csv(event.text())
+                elif event.kind == "deals":
+                    lines.ready()
+                    yield self.batch(deals=self.bulk_deals(event.text(), lines))
+                else:  # the chunk's end
+                    lines.close()
+                    lines = None
+                    self.cursor["bulk"] = {**self.cursor["bulk"], "done": event.chunk + 1}
+                    yield self.batch()
+        finally:
+            if lines is not None:
                 lines.close()
-        stamp = None if high is None else min(self.now, high)
-        self.cursor["opp"] = StreamState(stamp=stamp).dump()
+        began = parse_datetime(self.cursor.pop("bulk")["start"]) or self.now
+        self.cursor["opp"] = StreamState(stamp=min(self.now, began)).dump()
         self.watch_from_here()
+
+    def bulk_state(self) -> JsonDict:
+        """The backfill's entry in the cursor (made now unless a backfill is under way)."""
+        state = self.cursor.get("bulk")
+        if not isinstance(state, dict):
+            body = self.client.query(FIRST_CREATED_SOQL, include_deleted=True)
+            records = body.get("records") or [{}]
+            first = parse_datetime(records[0].get("CreatedDate"))
+            edges = chunk_edges(first, self.now, self.expected or 0, self.s.bulk_chunk_size)
+            state = {
+                "start": self.now.isoformat(),
+                "edges": [e.isoformat() for e in edges],
+                "done": 0,
+            }
+            self.cursor["bulk"] = state
+        return state
+
+    def bulk_deals(self, text: str, lines: LineItemFile) -> list[DealRecord]:
+        """One CSV page of opportunities, joined with their line items, as deals."""
+        page = csv_records(text)
+        children = lines.for_deals([r["Id"] for r in page])
+        for r in page:
+            r["OpportunityLineItems"] = {"done": True, "records": children.get(r["Id"], [])}
+        return [self.plan.deal(r) for r in page]
 
     def line_items(self) -> Iterator[Batch]:
         """Opportunities whose line items changed without the opportunity's own stamp."""
@@ -475,7 +573,19 @@ class _Run:
             ids.update(r["Id"] for r in page)
         return frozenset(ids)
 
+    def count_soql(self) -> str:
+        """Counts the opportunities a first sync reads (``since`` applied)."""
+        since = self.s.since_datetime
+        where = [] if since is None else [f"SystemModstamp >= {soql_datetime(since)}"]
+        return _soql("COUNT()", "Opportunity", where)
+
     def count_deals(self) -> int | None:
-        body = self.client.query(COUNT_SOQL, include_deleted=True)
+        body = self.client.query(self.count_soql(), include_deleted=True)
         size = body.get("totalSize")
         return int(size) if isinstance(size, int) else None
+
+
+def _soql(select: str, sobject: str, conditions: list[str]) -> str:
+    """``SELECT select FROM sobject [WHERE c1 AND c2 ...]`` (empty conditions skipped)."""
+    where = " AND ".join(c for c in conditions if c)
+    return f"SELECT {select} FROM {sobject}" + (f" WHERE {where}" if where else "")

@@ -106,6 +106,7 @@ class SalesforceSourceSettings(SourceSettings):
     page_size: int = Field(default=2000, ge=200, le=2000)
     max_api_percent: float = Field(default=25.0, gt=0, le=100)
     bulk_threshold: int = Field(default=50_000, ge=0)
+    bulk_chunk_size: int = Field(default=25_000, ge=1)
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
     @field_validator("instance_url")

@@ -50,7 +50,6 @@ import logging
 import re
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -372,7 +371,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         head = [f"HTTP/1.1 {resp.status} {_REASONS.get(resp.status, 'Status')}"]
         head.append(f"Content-Length: {len(resp.body)}")
-        head.append("Date: " + self.date_time_string(time.time()))
+        # the sandbox's clock (tests move it), as a CRM's Date header follows its own
+        head.append(
+            "Date: " + self.date_time_string(self.server.dispatcher.state.now().timestamp())
+        )
         for name, value in resp.headers.items():
             head.append(f"{name}: {value}")
         if self.close_connection:

@@ -7,7 +7,6 @@ traceback with locals is never used: it would print tokens.
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 import traceback
@@ -20,6 +19,7 @@ from typer.core import TyperGroup
 
 from tracker.cli.common import AppState
 from tracker.errors import TrackerError
+from tracker.runtime import tune_gc_for_batch_work
 
 
 class TrackerGroup(TyperGroup):
@@ -119,7 +119,5 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    # what start-up loaded lives as long as the process: keep the cyclic GC from rescanning
-    # it while a sync builds millions of short-lived payload objects
-    gc.freeze()
+    tune_gc_for_batch_work()
     sys.exit(app(prog_name="tracker"))

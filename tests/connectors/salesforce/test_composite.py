@@ -57,9 +57,10 @@ def _error(harness_factory: Callable[..., Harness], spec: str) -> str:
 def test_a_subrequest_error_reads_like_the_direct_calls(
     harness_factory: Callable[..., Harness],
 ) -> None:
-    # the 1st query rides in the composite call, the 4th (CurrencyType) goes alone
+    # the 1st query rides in the composite call (with 3 more), the 5th (CurrencyType)
+    # goes alone
     inside = _error(harness_factory, "daily@sf.query,times=1")
-    alone = _error(harness_factory, "daily@sf.query,after=3,times=1")
+    alone = _error(harness_factory, "daily@sf.query,after=4,times=1")
     assert inside == alone
     assert inside.startswith("Salesforce query: the org's API request limit is spent")
     assert "tracker sync sf" in inside

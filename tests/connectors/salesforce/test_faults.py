@@ -38,13 +38,13 @@ def test_retries_are_bounded(h: Harness) -> None:
     result = h.sync()
     assert result.outcome == "failed" and result.exit_code == 1
     assert result.error is not None and "HTTP 500" in result.error
-    # the opening composite call's 3 queries (User, Account, COUNT), then the first of them
-    # alone: max_attempts
-    assert h.sb.counters.snapshot()["requests"]["salesforce.query"] == 3 + 4
+    # the opening composite call's 4 queries (User, Account, COUNT, first CreatedDate),
+    # then the first of them alone: max_attempts
+    assert h.sb.counters.snapshot()["requests"]["salesforce.query"] == 4 + 4
 
 
 def test_daily_limit_is_never_retried_and_resumes(h: Harness) -> None:
-    h.sb.faults.add("daily@sf.query,after=3,times=1")
+    h.sb.faults.add("daily@sf.query,after=4,times=1")  # the first query made alone
     stopped = h.sync(page_size=200)
     assert stopped.outcome == "stopped" and stopped.exit_code == 3
     assert stopped.error is not None and "tracker sync sf" in stopped.error
@@ -78,8 +78,8 @@ def test_expired_token_fails_with_a_hint_and_no_secret(h: Harness) -> None:
 
 
 def test_password_mode_reauthenticates_on_401(h: Harness) -> None:
-    # the 4th query is the first one made alone (3 ride in the opening composite call)
-    h.sb.faults.add("expire@sf.query,after=3,times=1")
+    # the 5th query is the first one made alone (4 ride in the opening composite call)
+    h.sb.faults.add("expire@sf.query,after=4,times=1")
     result = h.sync(**_password_mode(h, "sandbox-password"))
     assert result.outcome == "ok", result.error
     assert h.sb.counters.snapshot()["requests"]["salesforce.soap.login"] == 2

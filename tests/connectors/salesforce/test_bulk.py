@@ -1,0 +1,162 @@
+"""Bulk API 2.0 backfills: chunks by CreatedDate, resume at the chunk, ``since``, the feed
+thread, and the pure chunk arithmetic."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.salesforce.bulk import Chunk, chunk_edges, chunks_between
+from tests.connectors.salesforce.conftest import Harness
+from tracker.errors import SourceError
+from tracker.records import Batch, JsonDict
+from tracker.sync import load_cursor, run_sync
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class Crash(SourceError):
+    """Stands for the process dying right after a commit."""
+
+
+def bulk_creates(h: Harness) -> int:
+    return int(h.sb.counters.snapshot()["requests"].get("salesforce.bulk2.create", 0))
+
+
+def feed_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("sf-b")]
+
+
+def test_chunk_edges_cut_equal_time_spans_after_a_short_first_one() -> None:
+    now = T0 + timedelta(days=400)
+    edges = chunk_edges(T0, now, expected=100_000, per_chunk=25_000)
+    assert edges == [T0 + timedelta(days=25), *(T0 + timedelta(days=100 * i) for i in (1, 2, 3))]
+    assert chunk_edges(T0, now, expected=25_000, per_chunk=25_000) == []
+    assert chunk_edges(None, now, expected=10**6, per_chunk=1) == []
+    assert chunk_edges(now, now, expected=10**6, per_chunk=1) == []
+    # never more than MAX_CHUNKS, never an edge outside (first, now)
+    many = chunk_edges(T0, now, expected=10**9, per_chunk=1)
+    assert len(many) <= 200 and all(T0 < e < now for e in many)
+    assert many == sorted(set(many))
+
+
+def test_chunks_cover_every_created_date_once() -> None:
+    edges = [T0, T0 + timedelta(days=1)]
+    chunks = chunks_between(edges)
+    assert [c.index for c in chunks] == [0, 1, 2]
+    assert chunks[0] == Chunk(0, None, T0) and chunks[2] == Chunk(2, edges[1], None)
+    assert chunks[0].condition("CreatedDate") == "CreatedDate < 2024-01-01T00:00:00Z"
+    assert chunks[1].condition("Opportunity.CreatedDate") == (
+        "Opportunity.CreatedDate >= 2024-01-01T00:00:00Z AND "
+        "Opportunity.CreatedDate < 2024-01-02T00:00:00Z"
+    )
+    assert chunks_between([]) == [Chunk(0, None, None)]
+    assert Chunk(0, None, None).condition("CreatedDate") == ""
+
+
+def test_a_chunked_backfill_equals_truth_then_goes_incremental(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=400)
+    result = h.sync(bulk_threshold=50, bulk_chunk_size=100)
+    assert result.outcome == "ok", result.error
+    assert h.differences() == []
+    chunks = bulk_creates(h) // 2
+    assert chunks >= 4  # 400 deals by 100: four spans and a short first one
+    with h.store.engine.connect() as conn:
+        cursor = load_cursor(conn, "sf")
+    assert cursor is not None and "bulk" not in cursor and cursor["opp"]["done"] is True
+    h.sb.update_deals("sf", n=5)
+    h.sb.delete_deals("sf", n=3)
+    h.sb.advance_clock(30)
+    assert h.sync(bulk_threshold=50, bulk_chunk_size=100).outcome == "ok"
+    assert bulk_creates(h) == 2 * chunks  # REST from now on
+    assert h.differences() == []
+
+
+@pytest.mark.parametrize("crash_at", [2, 5, 9])
+def test_an_interrupted_backfill_resumes_at_its_chunk(
+    harness_factory: Callable[..., Harness], crash_at: int
+) -> None:
+    h = harness_factory(deals=400)
+    settings = {"bulk_threshold": 50, "bulk_chunk_size": 100}
+    connector = h.connector(**settings)
+
+    def crashing(cursor: JsonDict | None) -> Iterator[Batch]:
+        for n, batch in enumerate(connector.batches(cursor)):
+            if n == crash_at:
+                raise Crash("crashed")
+            yield batch
+
+    assert run_sync(h.store, "sf", "salesforce", crashing).error == "crashed"
+    with h.store.engine.connect() as conn:
+        cursor = load_cursor(conn, "sf")
+    assert cursor is not None
+    done = cursor["bulk"]["done"]
+    total = len(cursor["bulk"]["edges"]) + 1
+    assert 0 <= done < total
+    first_run = bulk_creates(h)
+    # the org changes between the runs: the resumed backfill and its tail catch it
+    h.sb.update_deals("sf", n=4)
+    h.sb.delete_deals("sf", n=2)
+    h.sb.advance_clock(10)
+    resumed = h.sync(**settings)
+    assert resumed.outcome == "ok", resumed.error
+    assert bulk_creates(h) - first_run == 2 * (total - done)  # only the chunks left
+    assert h.differences() == []
+    with h.store.engine.connect() as conn:
+        n, distinct = conn.exec_driver_sql(
+            "SELECT count(*), count(DISTINCT external_id) FROM deals"
+        ).one()
+    assert n == distinct
+    _no_feed_thread_left()
+
+
+def test_budget_spent_during_the_backfill_stops_cleanly_and_resumes(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=400)
+    h.sb.set_budget("sf", total=1000, used=960)
+    settings = {"bulk_threshold": 50, "bulk_chunk_size": 100}
+    stopped = h.sync(max_api_percent=40, **settings)  # 40 % of 39 left: 15 calls
+    assert stopped.outcome == "stopped" and stopped.exit_code == 3, stopped.error
+    assert stopped.error is not None and "tracker sync sf" in stopped.error
+    with h.store.engine.connect() as conn:
+        cursor = load_cursor(conn, "sf")
+    assert cursor is not None and cursor["bulk"]["done"] < len(cursor["bulk"]["edges"]) + 1
+    assert stopped.counts.received.get("deals", 0) > 0  # it stopped inside the backfill
+    _no_feed_thread_left()
+    h.sb.set_budget("sf", total=15_000)
+    resumed = h.sync(**settings)
+    assert resumed.outcome == "ok", resumed.error
+    assert h.differences() == []
+
+
+def test_since_limits_a_bulk_backfill(h: Harness) -> None:
+    truth = h.sb.truth("sf").deals
+    stamps = sorted(d.source_modified_at for d in truth.values() if d.source_modified_at)
+    since = stamps[len(stamps) // 2]
+    assert h.sync(since=since.isoformat(), bulk_threshold=10, bulk_chunk_size=30).outcome == "ok"
+    assert bulk_creates(h) >= 2
+    with h.store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT COUNT(*) FROM deals").scalar()
+    assert stored == sum(1 for s in stamps if s >= since)
+
+
+def test_a_failing_job_stops_the_sync_and_its_thread(h: Harness) -> None:
+    h.sb.faults.add("500@sf.bulk2.results,every=1")
+    result = h.sync(bulk_threshold=10, bulk_chunk_size=30)
+    assert result.outcome == "failed" and result.exit_code == 1
+    assert result.error is not None and "HTTP 500" in result.error
+    _no_feed_thread_left()
+
+
+def _no_feed_thread_left() -> None:
+    deadline = time.monotonic() + 5
+    while feed_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert feed_threads() == []
