@@ -302,11 +302,14 @@ class SalesforceClient:
         done = self._answered(("describe", sobject), f"describe {sobject}")
         if done is not None:
             return done
-        return self._call(lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}")
+        return self._call(
+            lambda: self.sf.restful(f"sobjects/{sobject}/describe", max_retries=REAUTH),
+            f"describe {sobject}",
+        )
 
     def limits(self) -> dict[str, Any]:
         """``limits/``."""
-        return self._call(lambda: self.sf.limits(), "limits")
+        return self._call(lambda: self.sf.restful("limits/", max_retries=REAUTH), "limits")
 
     def deleted(
         self, sobject: str, start: datetime, end: datetime, *, reuse_until: datetime | None = None
@@ -324,8 +327,10 @@ class SalesforceClient:
                 if done is not None:
                     return done
         self._prefetched.take(key)
+        window = f"start={date_to_iso8601(start)}&end={date_to_iso8601(end)}"
         return self._call(
-            lambda: getattr(self.sf, sobject).deleted(start, end), f"getDeleted {sobject}"
+            lambda: self.sf.restful(f"sobjects/{sobject}/deleted/?{window}", max_retries=REAUTH),
+            f"getDeleted {sobject}",
         )
 
     # -- the Composite API: many reads, one call toward the API limits
@@ -446,7 +451,9 @@ class SalesforceClient:
 
     def bulk_state(self, job_id: str) -> str:
         """The job's ``state`` (UploadComplete, InProgress, JobComplete, Failed, Aborted)."""
-        info = self._call(lambda: self.sf.restful(f"jobs/query/{job_id}"), "bulk job")
+        info = self._call(
+            lambda: self.sf.restful(f"jobs/query/{job_id}", max_retries=REAUTH), "bulk job"
+        )
         return str(info.get("state", ""))
 
     def bulk_results(self, job_id: str, locator: str, max_records: int) -> tuple[str, str]:
@@ -456,8 +463,13 @@ class SalesforceClient:
             params: dict[str, Any] = {"maxRecords": max_records}
             if locator:
                 params["locator"] = locator
-            url = f"{self.sf.base_url}jobs/query/{job_id}/results"
-            response = self.sf.session.request("GET", url, headers=self.sf.headers, params=params)
+            sf = self.sf
+            url = f"{sf.base_url}jobs/query/{job_id}/results"
+            response = sf.session.request("GET", url, headers=sf.headers, params=params)
+            if response.status_code == 401 and self.settings.auth_mode != "token":
+                self._sf = None  # log in again, once, as the SDK's calls do (REAUTH)
+                sf = self.sf
+                response = sf.session.request("GET", url, headers=sf.headers, params=params)
             if response.status_code >= 300:
                 exception_handler(response, name="bulk results")
             return {"csv": response.text, "locator": response.headers.get("Sforce-Locator", "")}

@@ -86,6 +86,33 @@ def test_password_mode_reauthenticates_on_401(h: Harness) -> None:
     assert h.differences() == []
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "expire@sf.describe,times=1",  # (the org has no composite resource here)
+        "expire@sf.bulk2.results,times=1",
+        "expire@sf.bulk2.job,times=1",
+    ],
+)
+def test_every_call_logs_in_again_once_on_401(h: Harness, spec: str) -> None:
+    router = h.sb.router  # every read made alone, describes included
+    router.routes = [r for r in router.routes if r.endpoint != "composite"]
+    h.sb.faults.add(spec)
+    result = h.sync(bulk_threshold=10, **_password_mode(h, "sandbox-password"))
+    assert result.outcome == "ok", result.error
+    assert h.sb.counters.snapshot()["requests"]["salesforce.soap.login"] == 2
+    assert h.differences() == []
+
+
+def test_a_second_401_in_a_row_stops_with_one_line(h: Harness) -> None:
+    h.sb.faults.add("expire@sf.bulk2.results,times=2")
+    result = h.sync(bulk_threshold=10, **_password_mode(h, "sandbox-password"))
+    assert result.outcome == "failed" and result.exit_code == 1
+    assert result.error is not None and "\n" not in result.error
+    assert "401" in result.error
+    assert h.sb.counters.snapshot()["requests"]["salesforce.soap.login"] == 2
+
+
 def test_jwt_mode_logs_in(h: Harness) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
