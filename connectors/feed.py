@@ -31,9 +31,17 @@ class _Stopped(Exception):
 class ThreadedFeed(Generic[T]):
     """Iterate ``producers`` in threads; iterating the feed yields their items."""
 
-    def __init__(self, producers: Iterable[Iterator[T]], *, ahead: int, name: str) -> None:
+    def __init__(
+        self,
+        producers: Iterable[Iterator[T]],
+        *,
+        ahead: int,
+        name: str,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """``stop`` (set when the feed closes) lets a producer end a long wait early."""
         self._queue: queue.Queue[T | _Done | BaseException] = queue.Queue(maxsize=ahead)
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()
         self._threads = [
             threading.Thread(target=self._run, args=(p,), name=f"{name}-{i}", daemon=True)
             for i, p in enumerate(producers)

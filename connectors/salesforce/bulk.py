@@ -19,7 +19,7 @@ import itertools
 import json
 import math
 import sqlite3
-import time
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,8 +60,20 @@ def csv_records(text: str) -> list[Record]:
     return out
 
 
-def wait_for_job(client: SalesforceClient, job: str, *, poll: float = 0.5) -> None:
-    """Poll a query job until it is complete (exponential waits up to ``MAX_POLL_DELAY``)."""
+class FeedStopped(Exception):
+    """The backfill's consumer went away: the jobs' thread ends."""
+
+
+def wait_for_job(
+    client: SalesforceClient,
+    job: str,
+    *,
+    poll: float = 0.5,
+    stop: threading.Event | None = None,
+) -> None:
+    """Poll a query job until it is complete (exponential waits up to ``MAX_POLL_DELAY``;
+    ``stop`` set ends the wait with :class:`FeedStopped`)."""
+    stop = stop if stop is not None else threading.Event()
     delay = poll
     while True:
         state = client.bulk_state(job)
@@ -69,7 +81,8 @@ def wait_for_job(client: SalesforceClient, job: str, *, poll: float = 0.5) -> No
             return
         if state in ("Failed", "Aborted"):
             raise SourceError(f"Salesforce Bulk API query job {job} ended {state}")
-        time.sleep(delay)
+        if stop.wait(delay):
+            raise FeedStopped
         delay = min(delay * 1.5, MAX_POLL_DELAY)
 
 
@@ -149,21 +162,26 @@ def chunk_events(
     folder: Path,
     *,
     poll: float = 0.5,
+    stop: threading.Event | None = None,
 ) -> Iterator[FeedEvent]:
     """Run each chunk's query jobs and yield their pages, spooled to files in ``folder``.
 
     ``jobs``: (chunk index, line-item SOQL, opportunity SOQL). Both jobs of a chunk are
     created at once (Salesforce runs them side by side), then the line items' pages, the
     opportunities' pages and the chunk's ``end`` follow. Pages go to disk, not memory, so
-    a feed running ahead of the mapping (``connectors/feed.py``) costs no memory.
+    a feed running ahead of the mapping (``connectors/feed.py``) costs no memory. With
+    ``stop`` set (the feed closed), no further call is made.
     """
+    stop = stop if stop is not None else threading.Event()
     numbers = itertools.count()
     for chunk, line_soql, deal_soql in jobs:
         line_job = client.bulk_create(line_soql, include_deleted=True)
         deal_job = client.bulk_create(deal_soql, include_deleted=True)
         for kind, job in (("lines", line_job), ("deals", deal_job)):
-            wait_for_job(client, job, poll=poll)
+            wait_for_job(client, job, poll=poll, stop=stop)
             for text in result_texts(client, job):
+                if stop.is_set():
+                    return
                 path = folder / f"page-{next(numbers)}.csv"
                 path.write_bytes(text.encode("utf-8"))
                 yield FeedEvent(kind, chunk, path)

@@ -198,6 +198,7 @@ class SalesforceClient:
         self._sf: Salesforce | None = None
         self._local_calls = 0
         self._local_lock = threading.Lock()
+        self._login_lock = threading.RLock()
         self._prefetched = _Prefetched()
         self.composite_supported = True
 
@@ -205,7 +206,11 @@ class SalesforceClient:
 
     @property
     def sf(self) -> Salesforce:
-        """The SDK client, logging in on first use."""
+        """The SDK client, logging in on first use (once, whichever thread asks first)."""
+        with self._login_lock:
+            return self._logged_in()
+
+    def _logged_in(self) -> Salesforce:
         if self._sf is None:
             self._sf = self._guard(
                 lambda: call_with_retry(
@@ -214,6 +219,13 @@ class SalesforceClient:
                 "login",
             )
         return self._sf
+
+    def _log_in_again(self, stale: Salesforce) -> Salesforce:
+        """A fresh SDK client, unless another thread already replaced ``stale``."""
+        with self._login_lock:
+            if self._sf is stale:
+                self._sf = None
+            return self._logged_in()
 
     def _login(self) -> Salesforce:
         s = self.settings
@@ -467,8 +479,7 @@ class SalesforceClient:
             url = f"{sf.base_url}jobs/query/{job_id}/results"
             response = sf.session.request("GET", url, headers=sf.headers, params=params)
             if response.status_code == 401 and self.settings.auth_mode != "token":
-                self._sf = None  # log in again, once, as the SDK's calls do (REAUTH)
-                sf = self.sf
+                sf = self._log_in_again(sf)  # once, as the SDK's calls do (REAUTH)
                 response = sf.session.request("GET", url, headers=sf.headers, params=params)
             if response.status_code >= 300:
                 exception_handler(response, name="bulk results")

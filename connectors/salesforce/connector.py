@@ -28,6 +28,7 @@ import contextlib
 import logging
 import math
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -77,7 +78,6 @@ ID_CHUNK = 200
 FRESH_MEMORY = 50_000  # opportunity ids remembered per run to skip line-item re-reads
 OBJECTS = ("Opportunity", "OpportunityLineItem", "Account", "User")
 CURRENCY_SOQL = "SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true"
-FIRST_CREATED_SOQL = "SELECT CreatedDate FROM Opportunity ORDER BY CreatedDate LIMIT 1"
 LINE_ITEM_STAMPS = "Id, OpportunityId, SystemModstamp"
 #: Bulk result pages spooled (on disk) ahead of the mapping
 FEED_AHEAD = 32
@@ -280,7 +280,7 @@ class _Run:
         if self.state("opp") is None:
             reads.append(client.ask_query(self.count_soql(), include_deleted=True))
             if not isinstance(self.cursor.get("bulk"), dict):
-                reads.append(client.ask_query(FIRST_CREATED_SOQL, include_deleted=True))
+                reads.append(client.ask_query(self.first_created_soql(), include_deleted=True))
         elif isinstance(hint, bool):
             guess = replace(plan, multi_currency=hint)
             reads.append(self.first_page("opp", "Opportunity", guess.opportunity_select()))
@@ -385,9 +385,9 @@ class _Run:
     def bulk_feed(self) -> Iterator[tuple[ThreadedFeed[Page | FeedEvent], Path]]:
         """The Bulk API 2.0 backfill's feed, started, and its scratch folder.
 
-        A thread runs the chunks' query jobs (``bulk.py``) and downloads their pages while
-        the accounts are read and then while this thread maps and stores (a thread of its
-        own for the account pages cost more in the GIL than it saved). The cursor's
+        Two threads keep the API busy while this one maps and stores: one reads the account
+        pages (REST), the other runs the chunks' query jobs (``bulk.py``) and spools their
+        pages to disk. The cursor's
         ``bulk`` entry (when the backfill began, the chunk edges, the chunks done) is saved
         with every batch, so an interrupted backfill resumes at its chunk.
         """
@@ -426,11 +426,12 @@ class _Run:
             since=None,
             page_size=self.s.page_size,
         )
-        with tempfile.TemporaryDirectory(prefix="tracker-sf-") as tmp:
-            events = chunk_events(self.client, jobs, Path(tmp))
-            # the feed's threads stop before their folder is removed
+        stop = threading.Event()
+        # a thread still finishing a request when the feed closes may write one more page
+        with tempfile.TemporaryDirectory(prefix="tracker-sf-", ignore_cleanup_errors=True) as tmp:
+            events = chunk_events(self.client, jobs, Path(tmp), stop=stop)
             with ThreadedFeed[Page | FeedEvent](
-                [accounts, events], ahead=FEED_AHEAD, name="sf-backfill"
+                [accounts, events], ahead=FEED_AHEAD, name="sf-backfill", stop=stop
             ) as feed:
                 yield feed, Path(tmp)
 
@@ -472,7 +473,7 @@ class _Run:
         """The backfill's entry in the cursor (made now unless a backfill is under way)."""
         state = self.cursor.get("bulk")
         if not isinstance(state, dict):
-            body = self.client.query(FIRST_CREATED_SOQL, include_deleted=True)
+            body = self.client.query(self.first_created_soql(), include_deleted=True)
             records = body.get("records") or [{}]
             first = parse_datetime(records[0].get("CreatedDate"))
             edges = chunk_edges(first, self.now, self.expected or 0, self.s.bulk_chunk_size)
@@ -573,11 +574,19 @@ class _Run:
             ids.update(r["Id"] for r in page)
         return frozenset(ids)
 
-    def count_soql(self) -> str:
-        """Counts the opportunities a first sync reads (``since`` applied)."""
+    def first_sync_where(self) -> list[str]:
+        """The opportunities a first sync reads: all, or those modified since ``since``."""
         since = self.s.since_datetime
-        where = [] if since is None else [f"SystemModstamp >= {soql_datetime(since)}"]
-        return _soql("COUNT()", "Opportunity", where)
+        return [] if since is None else [f"SystemModstamp >= {soql_datetime(since)}"]
+
+    def count_soql(self) -> str:
+        """Counts the opportunities a first sync reads."""
+        return _soql("COUNT()", "Opportunity", self.first_sync_where())
+
+    def first_created_soql(self) -> str:
+        """The oldest CreatedDate among them (where Bulk chunks begin)."""
+        where = self.first_sync_where()
+        return _soql("CreatedDate", "Opportunity", where) + " ORDER BY CreatedDate LIMIT 1"
 
     def count_deals(self) -> int | None:
         body = self.client.query(self.count_soql(), include_deleted=True)

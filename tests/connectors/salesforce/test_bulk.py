@@ -160,3 +160,19 @@ def _no_feed_thread_left() -> None:
     while feed_threads() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert feed_threads() == []
+
+
+def test_a_failure_elsewhere_stops_a_waiting_jobs_thread_at_once(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=3000)
+    h.sb.salesforce_api.bulk.in_progress_polls = 10**6  # the jobs never finish
+    # the 4 queries of the opening composite call and CurrencyType pass; the accounts'
+    # second page fails (after its retries) while the jobs' thread waits on them
+    h.sb.faults.add("500@sf.query,after=5,times=1000")
+    started = time.monotonic()
+    result = h.sync(bulk_threshold=50, bulk_chunk_size=100, page_size=200)
+    assert result.outcome == "failed" and result.error is not None
+    assert "HTTP 500" in result.error
+    _no_feed_thread_left()
+    assert time.monotonic() - started < 4  # not the 10 s poll wait, nor the 2 s join
