@@ -344,9 +344,9 @@ class _Run:
         soql = self.user_soql()
         return [r for page in iter_query(self.client, soql, include_deleted=False) for r in page]
 
-    def pages(self, key: str, sobject: str, select: str) -> Iterator[tuple[list[Record], bool]]:
-        """Keyset pages of ``sobject``; the cursor's ``key`` state is advanced per page."""
-        for page in keyset_pages(
+    def keyset(self, key: str, sobject: str, select: str) -> Iterator[Page]:
+        """Keyset pages of ``sobject`` from the cursor's ``key`` state (not advanced)."""
+        return keyset_pages(
             self.client,
             sobject,
             select,
@@ -355,13 +355,21 @@ class _Run:
             overlap=self.overlap,
             since=self.s.since_datetime if key == "opp" else None,
             page_size=self.s.page_size,
-        ):
+        )
+
+    def pages(self, key: str, sobject: str, select: str) -> Iterator[tuple[list[Record], bool]]:
+        """Keyset pages of ``sobject``; the cursor's ``key`` state is advanced per page."""
+        for page in self.keyset(key, sobject, select):
             self.cursor[key] = page.state.dump()
             yield page.records, page.last
 
     def accounts(self, key: str) -> Iterator[Batch]:
         for records, _ in self.pages(key, "Account", self.plan.account_select()):
-            yield self.batch(accounts=[self.plan.account(r) for r in records])
+            yield self.account_batch(records)
+
+    def account_batch(self, records: list[Record]) -> Batch:
+        """One page of accounts as a batch (with the cursor as it stands)."""
+        return self.batch(accounts=[self.plan.account(r) for r in records])
 
     def opportunities(self, key: str) -> Iterator[Batch]:
         select = self.plan.opportunity_select()
@@ -416,16 +424,8 @@ class _Run:
                     _soql(self.plan.opportunity_fields(), "Opportunity", opp_where),
                 )
             )
-        accounts = keyset_pages(
-            self.client,
-            "Account",
-            self.plan.account_select(),
-            self.state("acct"),
-            now=self.now,
-            overlap=self.overlap,
-            since=None,
-            page_size=self.s.page_size,
-        )
+        # the pages are fetched in a thread; the cursor moves here, as each one is stored
+        accounts = self.keyset("acct", "Account", self.plan.account_select())
         stop = threading.Event()
         # a thread still finishing a request when the feed closes may write one more page
         with tempfile.TemporaryDirectory(prefix="tracker-sf-", ignore_cleanup_errors=True) as tmp:
@@ -448,7 +448,7 @@ class _Run:
             for event in feed:
                 if isinstance(event, Page):
                     self.cursor["acct"] = event.state.dump()
-                    yield self.batch(accounts=[self.plan.account(r) for r in event.records])
+                    yield self.account_batch(event.records)
                     continue
                 if lines is None:
                     lines = LineItemFile(folder / f"line_items-{event.chunk}.db", li_fields)
