@@ -2,10 +2,11 @@
 
 The org's opportunities are cut into chunks by CreatedDate (which never changes, so each
 opportunity and its line items fall in the same chunk whenever they are read). Bulk
-queries reject child subqueries, so for each chunk the line items are loaded first into a
-temporary SQLite file keyed by opportunity (disk, not memory: the backfill stays flat
-however large the org), then each CSV page of opportunities is joined with its deals' line
-items and mapped like a REST page. A thread (``connectors/feed.py``) runs the next chunk's
+queries reject child subqueries, so for each chunk the line items are read first and
+grouped by opportunity (in memory up to ``MEMORY_LINE_ITEMS`` rows, beyond that in a
+temporary SQLite file: the backfill stays flat however large the org or a chunk), then
+each CSV page of opportunities is joined with its deals' line items and mapped like a REST
+page. A thread (``connectors/feed.py``) runs the next chunk's
 jobs and downloads their pages while the current chunk is mapped and stored. Bulk results are
 not in SystemModstamp order, so an interrupted backfill resumes at the chunk it was in
 (the cursor records the chunks done; that chunk's committed pages are upserted again).
@@ -20,9 +21,10 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 from connectors.salesforce.client import SalesforceClient
@@ -33,6 +35,9 @@ BOOLEANS = frozenset({"IsClosed", "IsWon", "IsDeleted", "IsActive"})
 RESULT_PAGE = 10_000
 MAX_POLL_DELAY = 10.0
 MAX_CHUNKS = 200
+#: line items of one chunk held in memory (about 1 KB each) before they go to a file
+MEMORY_LINE_ITEMS = 100_000
+_BOOLEAN_TEXT = {"true": True, "false": False}
 
 
 def csv_records(text: str) -> list[Record]:
@@ -188,8 +193,109 @@ def chunk_events(
         yield FeedEvent("end", chunk)
 
 
+class ChunkLineItems:
+    """One chunk's line items grouped by opportunity, read back page by page of deals.
+
+    The CSV rows are kept as parsed (lists of strings) in memory, and only the rows of a
+    page's deals become records. A chunk larger than ``in_memory`` rows (CreatedDate spans
+    are equal in time, not in count: a data migration can put most of an org in one) moves
+    to a :class:`LineItemFile`, so memory stays bounded whatever the chunk holds.
+    """
+
+    def __init__(
+        self, path: Path, fields: Sequence[str], in_memory: int = MEMORY_LINE_ITEMS
+    ) -> None:
+        self.path = path
+        self.fields = list(fields)
+        if "OpportunityId" not in self.fields:
+            raise ValueError("line-item fields need OpportunityId")
+        self.in_memory = in_memory
+        self.rows = 0
+        self._groups: dict[str, list[list[str]]] = {}
+        self._header: list[str] | None = None
+        self._file: LineItemFile | None = None
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the rows went to a file (the chunk outgrew ``in_memory``)."""
+        return self._file is not None
+
+    def add_csv(self, text: str) -> None:
+        """Take one CSV page of line items (the job's columns, header first)."""
+        if self._file is not None:
+            self._file.add_csv(text)
+            return
+        rows = csv.reader(io.StringIO(text, newline=""))
+        header = next(rows, None)
+        if header is None:
+            return
+        if self._header is None:
+            _check_columns(header, self.fields)
+            self._header = header
+        elif header != self._header:
+            raise SourceError("Salesforce Bulk API: result pages disagree on their columns")
+        width, opp, groups = len(header), header.index("OpportunityId"), self._groups
+        for row in rows:
+            if len(row) != width:
+                raise SourceError("Salesforce Bulk API: a CSV row does not match its header")
+            group = groups.get(row[opp])
+            if group is None:
+                groups[row[opp]] = [row]
+            else:
+                group.append(row)
+            self.rows += 1
+        if self.rows > self.in_memory:
+            self._spill()
+
+    def _spill(self) -> None:
+        assert self._header is not None
+        self._file = LineItemFile(self.path, self.fields)
+        self._file.add_rows(self._header, (r for g in self._groups.values() for r in g))
+        self._groups = {}
+
+    def ready(self) -> None:
+        """Every page is in (indexes the file, when there is one; later calls do nothing)."""
+        if self._file is not None:
+            self._file.ready()
+
+    def for_deals(self, ids: Sequence[str]) -> dict[str, list[Record]]:
+        """The line items of each of ``ids``, as records (``""`` is null, booleans bool)."""
+        if self._file is not None:
+            return self._file.for_deals(ids)
+        out: dict[str, list[Record]] = {}
+        if self._header is None:
+            return out
+        names = self.fields
+        pick = itemgetter(*(self._header.index(name) for name in names))
+        flags = [i for i, name in enumerate(names) if name in BOOLEANS]
+        for deal in ids:
+            # each deal is read once: its rows are released as they are mapped
+            group = self._groups.pop(deal, None)
+            if group is None:
+                continue
+            records = out[deal] = []
+            for row in group:
+                values = [value or None for value in pick(row)]
+                for i in flags:  # as the file's CASE: anything else is null
+                    values[i] = _BOOLEAN_TEXT.get(values[i])  # type: ignore[arg-type]
+                records.append(dict(zip(names, values, strict=True)))
+        return out
+
+    def close(self) -> None:
+        """Release the rows (and close the file; its folder is removed by the caller)."""
+        self._groups = {}
+        if self._file is not None:
+            self._file.close()
+
+
+def _check_columns(header: Sequence[str], fields: Sequence[str]) -> None:
+    missing = [name for name in fields if name not in header]
+    if missing:
+        raise SourceError(f"Salesforce Bulk API: the result lacks {', '.join(missing)}")
+
+
 class LineItemFile:
-    """Line items grouped by opportunity in a temporary SQLite file.
+    """Line items grouped by opportunity in a temporary SQLite file (a large chunk's).
 
     CSV rows go in as they come (one column a CSV column, strings); the conversions
     (``""`` → null, booleans) happen in the SELECT, so no Python object is built per line
@@ -214,6 +320,10 @@ class LineItemFile:
         header = next(rows, None)
         if header is None:
             return
+        self.add_rows(header, rows)
+
+    def add_rows(self, header: list[str], rows: Iterable[Sequence[str]]) -> None:
+        """Store CSV rows (strings) under their ``header``."""
         if self._header is None:
             self._start(header)
         elif header != self._header:
@@ -224,9 +334,7 @@ class LineItemFile:
             raise SourceError("Salesforce Bulk API: a CSV row does not match its header") from None
 
     def _start(self, header: list[str]) -> None:
-        missing = [name for name in self.fields if name not in header]
-        if missing:
-            raise SourceError(f"Salesforce Bulk API: the result lacks {', '.join(missing)}")
+        _check_columns(header, self.fields)
         self._header = header
         columns = ", ".join(f"c{i}" for i in range(len(header)))
         self.db.execute(f"CREATE TABLE li ({columns})")

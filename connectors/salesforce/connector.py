@@ -40,8 +40,8 @@ import requests
 from connectors.base import Connector, SyncContext
 from connectors.feed import ThreadedFeed
 from connectors.salesforce.bulk import (
+    ChunkLineItems,
     FeedEvent,
-    LineItemFile,
     chunk_edges,
     chunk_events,
     chunks_between,
@@ -443,7 +443,7 @@ class _Run:
         while it ran (its chunks were read at different times) is read again.
         """
         li_fields = self.plan.line_item_fields(parent=True).split(", ")
-        lines: LineItemFile | None = None
+        lines: ChunkLineItems | None = None
         try:
             for event in feed:
                 if isinstance(event, Page):
@@ -451,7 +451,7 @@ class _Run:
                     yield self.account_batch(event.records)
                     continue
                 if lines is None:
-                    lines = LineItemFile(folder / f"line_items-{event.chunk}.db", li_fields)
+                    lines = ChunkLineItems(folder / f"line_items-{event.chunk}.db", li_fields)
                 if event.kind == "lines":
                     lines.add_csv(event.text())
                 elif event.kind == "deals":
@@ -485,7 +485,7 @@ class _Run:
             self.cursor["bulk"] = state
         return state
 
-    def bulk_deals(self, text: str, lines: LineItemFile) -> list[DealRecord]:
+    def bulk_deals(self, text: str, lines: ChunkLineItems) -> list[DealRecord]:
         """One CSV page of opportunities, joined with their line items, as deals."""
         page = csv_records(text)
         children = lines.for_deals([r["Id"] for r in page])

@@ -3,14 +3,18 @@ thread, and the pure chunk arithmetic."""
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from connectors.salesforce.bulk import Chunk, chunk_edges, chunks_between
+from connectors.salesforce.bulk import Chunk, ChunkLineItems, chunk_edges, chunks_between
 from tests.connectors.salesforce.conftest import Harness
 from tracker.errors import SourceError
 from tracker.records import Batch, JsonDict
@@ -176,3 +180,88 @@ def test_a_failure_elsewhere_stops_a_waiting_jobs_thread_at_once(
     assert "HTTP 500" in result.error
     _no_feed_thread_left()
     assert time.monotonic() - started < 4  # not the 10 s poll wait, nor the 2 s join
+
+
+LINE_FIELDS = ["Id", "Name", "TotalPrice", "IsDeleted", "OpportunityId", "Unit_Cost__c"]
+HOSTILE = 'Quote "x", comma, new\nline \u202e 名前 \'; DROP TABLE li;--'
+
+
+def _csv_page(rows: list[list[str]], header: list[str] | None = None) -> str:
+    """A Bulk 2.0 result page as Salesforce writes it: every value quoted, header first."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(header or LINE_FIELDS)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _line_pages() -> list[str]:
+    # the columns come in another order than asked; opportunity C has no line item
+    header = ["OpportunityId", "Id", "IsDeleted", "Name", "Unit_Cost__c", "TotalPrice", "X"]
+    rows = [
+        [
+            "A",
+            f"L{i}",
+            "true" if i == 3 else "false",
+            f"Line {i}",
+            "" if i % 2 else "7.5",
+            f"{i}0",
+            "x",
+        ]
+        for i in range(6)
+    ]
+    rows += [["B", "L9", "false", HOSTILE, "", "", ""]]
+    return [_csv_page(rows[:4], header), _csv_page(rows[4:], header), _csv_page([], header)]
+
+
+def _normalised(got: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    # the file gives SQLite's 1/0 for booleans, memory Python's; the mapping reads either
+    return {
+        deal: [
+            {**r, "IsDeleted": None if r["IsDeleted"] is None else bool(r["IsDeleted"])}
+            for r in lines
+        ]
+        for deal, lines in got.items()
+    }
+
+
+@pytest.mark.parametrize("in_memory", [1000, 3])
+def test_chunk_line_items_group_by_opportunity_in_memory_or_spilled(
+    tmp_path: Path, in_memory: int
+) -> None:
+    lines = ChunkLineItems(tmp_path / "li.db", LINE_FIELDS, in_memory=in_memory)
+    for page in _line_pages():
+        lines.add_csv(page)
+    lines.ready()
+    assert lines.spilled is (in_memory < 7)
+    assert (tmp_path / "li.db").exists() is lines.spilled
+    got = _normalised(lines.for_deals(["A", "C"]))
+    assert sorted(got) == ["A"]  # nothing for C
+    assert [r["Id"] for r in got["A"]] == [f"L{i}" for i in range(6)]
+    assert got["A"][0] == {
+        "Id": "L0",
+        "Name": "Line 0",
+        "TotalPrice": "00",
+        "IsDeleted": False,
+        "OpportunityId": "A",
+        "Unit_Cost__c": "7.5",
+    }
+    assert got["A"][1]["Unit_Cost__c"] is None  # "" is null
+    assert got["A"][3]["IsDeleted"] is True
+    (b,) = lines.for_deals(["B"])["B"]
+    assert b["Name"] == HOSTILE and b["TotalPrice"] is None
+    lines.close()
+
+
+def test_chunk_line_items_refuse_malformed_pages(tmp_path: Path) -> None:
+    for in_memory in (1000, 0):
+        lines = ChunkLineItems(tmp_path / f"a{in_memory}.db", LINE_FIELDS, in_memory=in_memory)
+        lines.add_csv(_csv_page([["1", "n", "1", "false", "A", ""]]))
+        with pytest.raises(SourceError, match="a CSV row does not match its header"):
+            lines.add_csv(_csv_page([["1", "n", "1", "false", "A"]]))
+        with pytest.raises(SourceError, match="result pages disagree on their columns"):
+            lines.add_csv(_csv_page([], header=[*LINE_FIELDS, "Extra"]))
+        lines.close()
+    lines = ChunkLineItems(tmp_path / "b.db", LINE_FIELDS)
+    with pytest.raises(SourceError, match="the result lacks Unit_Cost__c"):
+        lines.add_csv(_csv_page([], header=LINE_FIELDS[:-1]))
