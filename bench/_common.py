@@ -11,6 +11,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,24 @@ def print_memory_ratio(peaks: dict[int, float]) -> None:
         f"memory ratio  {max(peaks):,} vs {min(peaks):,} deals: {large / small:.2f} "
         f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
     )
+
+
+def best_of_rounds(
+    bare: Callable[[int], dict[str, Any]], sync: Callable[[int], dict[str, Any]], repeat: int
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Alternate ``repeat`` rounds of the baseline and the sync (each given the round's
+    number); the fastest run of each, and every round's ratio as text.
+
+    The machine is shared, so the fastest run of each is the one least disturbed by other
+    load; alternating exposes both to the same drift.
+    """
+    bares: list[dict[str, Any]] = []
+    syncs: list[dict[str, Any]] = []
+    for n in range(max(repeat, 1)):
+        bares.append(bare(n))
+        syncs.append(sync(n))
+    rounds = ", ".join(
+        f"{s['seconds'] / b['seconds']:.2f}" for b, s in zip(bares, syncs, strict=True)
+    )
+    fastest = min(bares, key=lambda f: f["seconds"]), min(syncs, key=lambda f: f["seconds"])
+    return fastest[0], fastest[1], rounds

@@ -29,7 +29,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import cpu_seconds, peak_rss_mb, print_memory, print_memory_ratio, run_child
+from _common import (
+    best_of_rounds,
+    cpu_seconds,
+    peak_rss_mb,
+    print_memory,
+    print_memory_ratio,
+    run_child,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -181,26 +188,21 @@ def main() -> None:
         with Sandbox.start(deals=args.deals, seed=SEED, hubspot_share=1.0) as sb:
             live = len(sb.deal_ids("hubspot"))
             print(f"sandbox: {live:,} live deals generated in {time.perf_counter() - t0:.1f} s")
-            # alternate the two, each sync into a fresh store; the machine is shared, so
-            # the fastest run of each is the one least disturbed by other load
-            bares, fulls = [], []
-            for n in range(max(args.repeat, 1)):
-                bares.append(
-                    run_child(__file__, TOKEN_ENV, sb.hubspot_token, "bare", sb.hubspot_url)
-                )
-                db = str(Path(tmp) / f"full{n}.db")
-                fulls.append(
-                    run_child(__file__, TOKEN_ENV, sb.hubspot_token, "sync", sb.hubspot_url, db)
-                )
-            bare = min(bares, key=lambda f: f["seconds"])
-            full = min(fulls, key=lambda f: f["seconds"])
-            ratio = full["seconds"] / bare["seconds"]
-            rounds = ", ".join(
-                f"{f['seconds'] / b['seconds']:.2f}" for b, f in zip(bares, fulls, strict=True)
+            # alternate the two, each sync into a fresh store
+            token, url = sb.hubspot_token, sb.hubspot_url
+            bare, full, rounds = best_of_rounds(
+                lambda n: run_child(__file__, TOKEN_ENV, token, "bare", url),
+                lambda n: run_child(
+                    __file__, TOKEN_ENV, token, "sync", url, str(Path(tmp) / f"full{n}.db")
+                ),
+                args.repeat,
             )
+            db = str(Path(tmp) / f"full{max(args.repeat, 1) - 1}.db")  # the latest round's
+            ratio = full["seconds"] / bare["seconds"]
             print(f"rounds        sync/bare per round: {rounds}")
-            cpu_ratio = min(f["cpu"] for f in fulls) / min(b["cpu"] for b in bares)
-            print(f"cpu           sync/bare CPU seconds (best of each): {cpu_ratio:.2f}")
+            print(
+                f"cpu           sync/bare CPU seconds (fastest runs): {full['cpu'] / bare['cpu']:.2f}"
+            )
             print(
                 f"full sync     {full['deals']:,} deals + {full['line_items']:,} line items, "
                 f"{full['records']:,} records in {full['seconds']:.1f} s: "
