@@ -42,6 +42,12 @@ class Progress:
     elapsed: float
 
     @property
+    def total(self) -> int | None:
+        """The total to show: the estimate, raised to ``records`` when a run handles more
+        (deals re-read after a Bulk backfill, deals created during the run)."""
+        return None if self.expected_total is None else max(self.expected_total, self.records)
+
+    @property
     def rate(self) -> float:
         """Deal rows per second so far."""
         return self.records / self.elapsed if self.elapsed > 0 else 0.0

@@ -80,7 +80,7 @@ def _sync_one(st: AppState, name: str, *, dry_run: bool, reconcile: bool) -> Syn
         task: TaskID = bar.add_task(name, total=None, rate=0.0)
 
         def report(p: SyncProgress) -> None:
-            bar.update(task, completed=p.records, total=p.expected_total, rate=p.rate)
+            bar.update(task, completed=p.records, total=p.total, rate=p.rate)
 
         result = run_sync(
             st.store(), name, source.kind, checked_batches, on_progress=report, dry_run=dry_run

@@ -18,7 +18,7 @@ from connectors.salesforce.bulk import Chunk, ChunkLineItems, chunk_edges, chunk
 from tests.connectors.salesforce.conftest import Harness
 from tracker.errors import SourceError
 from tracker.records import Batch, JsonDict
-from tracker.sync import load_cursor, run_sync
+from tracker.sync import Progress, load_cursor, run_sync
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -118,6 +118,29 @@ def test_an_interrupted_backfill_resumes_at_its_chunk(
         ).one()
     assert n == distinct
     _no_feed_thread_left()
+
+
+def test_progress_counts_the_tail_re_reads_without_passing_its_total(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=400)
+    connector = h.connector(bulk_threshold=50, bulk_chunk_size=100)
+
+    def busy_org(cursor: JsonDict | None) -> Iterator[Batch]:
+        for n, batch in enumerate(connector.batches(cursor)):
+            if n == 4:  # deals already backfilled change: the tail pass reads them again
+                h.sb.update_deals("sf", n=40)
+            yield batch
+
+    seen: list[Progress] = []
+    result = run_sync(h.store, "sf", "salesforce", busy_org, on_progress=seen.append)
+    assert result.outcome == "ok", result.error
+    assert h.differences() == []
+    last = seen[-1]
+    expected = last.expected_total
+    assert expected is not None and last.records > expected  # re-read deals are handled too
+    assert all(p.total is None or p.records <= p.total for p in seen)
+    assert last.total == last.records
 
 
 def test_budget_spent_during_the_backfill_stops_cleanly_and_resumes(
