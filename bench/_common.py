@@ -12,6 +12,7 @@ import resource
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,22 +71,40 @@ def print_memory_ratio(peaks: dict[int, float]) -> None:
     )
 
 
-def best_of_rounds(
+@dataclass
+class Rounds:
+    """Alternating runs of a baseline and a sync, and what the benchmarks report of them."""
+
+    bares: list[dict[str, Any]]
+    syncs: list[dict[str, Any]]
+
+    @property
+    def bare(self) -> dict[str, Any]:
+        """The fastest baseline run."""
+        return min(self.bares, key=lambda f: f["seconds"])
+
+    @property
+    def sync(self) -> dict[str, Any]:
+        """The fastest sync run."""
+        return min(self.syncs, key=lambda f: f["seconds"])
+
+    @property
+    def ratios(self) -> str:
+        """Every round's sync/bare ratio, as text."""
+        pairs = zip(self.bares, self.syncs, strict=True)
+        return ", ".join(f"{s['seconds'] / b['seconds']:.2f}" for b, s in pairs)
+
+
+def alternate_rounds(
     bare: Callable[[int], dict[str, Any]], sync: Callable[[int], dict[str, Any]], repeat: int
-) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """Alternate ``repeat`` rounds of the baseline and the sync (each given the round's
-    number); the fastest run of each, and every round's ratio as text.
+) -> Rounds:
+    """Run ``repeat`` rounds of the baseline, then the sync (each given the round's number).
 
     The machine is shared, so the fastest run of each is the one least disturbed by other
     load; alternating exposes both to the same drift.
     """
-    bares: list[dict[str, Any]] = []
-    syncs: list[dict[str, Any]] = []
+    rounds = Rounds([], [])
     for n in range(max(repeat, 1)):
-        bares.append(bare(n))
-        syncs.append(sync(n))
-    rounds = ", ".join(
-        f"{s['seconds'] / b['seconds']:.2f}" for b, s in zip(bares, syncs, strict=True)
-    )
-    fastest = min(bares, key=lambda f: f["seconds"]), min(syncs, key=lambda f: f["seconds"])
-    return fastest[0], fastest[1], rounds
+        rounds.bares.append(bare(n))
+        rounds.syncs.append(sync(n))
+    return rounds

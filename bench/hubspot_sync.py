@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    best_of_rounds,
+    alternate_rounds,
     cpu_seconds,
     peak_rss_mb,
     print_memory,
@@ -190,19 +190,19 @@ def main() -> None:
             print(f"sandbox: {live:,} live deals generated in {time.perf_counter() - t0:.1f} s")
             # alternate the two, each sync into a fresh store
             token, url = sb.hubspot_token, sb.hubspot_url
-            bare, full, rounds = best_of_rounds(
+            rounds = alternate_rounds(
                 lambda n: run_child(__file__, TOKEN_ENV, token, "bare", url),
                 lambda n: run_child(
                     __file__, TOKEN_ENV, token, "sync", url, str(Path(tmp) / f"full{n}.db")
                 ),
                 args.repeat,
             )
+            bare, full = rounds.bare, rounds.sync
             db = str(Path(tmp) / f"full{max(args.repeat, 1) - 1}.db")  # the latest round's
             ratio = full["seconds"] / bare["seconds"]
-            print(f"rounds        sync/bare per round: {rounds}")
-            print(
-                f"cpu           sync/bare CPU seconds (fastest runs): {full['cpu'] / bare['cpu']:.2f}"
-            )
+            print(f"rounds        sync/bare per round: {rounds.ratios}")
+            cpu_ratio = min(f["cpu"] for f in rounds.syncs) / min(b["cpu"] for b in rounds.bares)
+            print(f"cpu           sync/bare CPU seconds (best of each): {cpu_ratio:.2f}")
             print(
                 f"full sync     {full['deals']:,} deals + {full['line_items']:,} line items, "
                 f"{full['records']:,} records in {full['seconds']:.1f} s: "

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import best_of_rounds, peak_rss_mb, print_memory, print_memory_ratio, run_child
+from _common import alternate_rounds, peak_rss_mb, print_memory, print_memory_ratio, run_child
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -262,15 +262,15 @@ def main() -> None:
             full = run_child(__file__, TOKEN_ENV, token, "sync", url, db)
             report("full sync (REST)", full, bare)
             if not args.no_bulk:
-                bulk_bare, bulk, rounds = best_of_rounds(
+                rounds = alternate_rounds(
                     lambda n: run_child(__file__, TOKEN_ENV, token, "bulk", url),
                     lambda n: run_child(
                         __file__, TOKEN_ENV, token, "sync", url, str(Path(tmp) / f"bulk{n}.db"), "0"
                     ),
                     args.repeat,
                 )
-                report("full sync (Bulk 2.0)", bulk, bulk_bare)
-                print(f"  rounds sync/bare: {rounds} (the fastest run of each counts)")
+                report("full sync (Bulk 2.0)", rounds.sync, rounds.bare)
+                print(f"  rounds sync/bare: {rounds.ratios} (the fastest run of each counts)")
             changed = sb.update_deals("sf", n=max(live // 100, 1))
             inc = run_child(__file__, TOKEN_ENV, token, "sync", url, db)
             share = inc["calls"] / full["calls"]

@@ -1,10 +1,10 @@
-"""Bulk API 2.0 backfills: chunks of two query jobs (line items, opportunities) joined on disk.
+"""Bulk API 2.0 backfills: chunks of two query jobs (line items, opportunities), joined.
 
 The org's opportunities are cut into chunks by CreatedDate (which never changes, so each
 opportunity and its line items fall in the same chunk whenever they are read). Bulk
 queries reject child subqueries, so for each chunk the line items are read first and
-grouped by opportunity (in memory up to ``MEMORY_LINE_ITEMS`` rows, beyond that in a
-temporary SQLite file: the backfill stays flat however large the org or a chunk), then
+grouped by opportunity (in memory up to ``bulk_memory_line_items`` rows, beyond that in a
+temporary SQLite file: memory stays bounded however large the org or a chunk), then
 each CSV page of opportunities is joined with its deals' line items and mapped like a REST
 page. A thread (``connectors/feed.py``) runs the next chunk's
 jobs and downloads their pages while the current chunk is mapped and stored. Bulk results are
@@ -24,8 +24,8 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.mapping import Record, soql_datetime
@@ -35,8 +35,6 @@ BOOLEANS = frozenset({"IsClosed", "IsWon", "IsDeleted", "IsActive"})
 RESULT_PAGE = 10_000
 MAX_POLL_DELAY = 10.0
 MAX_CHUNKS = 200
-#: line items of one chunk held in memory (about 1 KB each) before they go to a file
-MEMORY_LINE_ITEMS = 100_000
 _BOOLEAN_TEXT = {"true": True, "false": False}
 
 
@@ -57,10 +55,8 @@ def csv_records(text: str) -> list[Record]:
             for name, value in rec.items():
                 if value == "":
                     rec[name] = None
-        for name in flags:
-            value = rec[name]
-            if value is not None:
-                rec[name] = value == "true"
+        for name in flags:  # anything but true/false is null, as for line items
+            rec[name] = _BOOLEAN_TEXT.get(rec[name])
         out.append(rec)
     return out
 
@@ -196,15 +192,15 @@ def chunk_events(
 class ChunkLineItems:
     """One chunk's line items grouped by opportunity, read back page by page of deals.
 
-    The CSV rows are kept as parsed (lists of strings) in memory, and only the rows of a
-    page's deals become records. A chunk larger than ``in_memory`` rows (CreatedDate spans
-    are equal in time, not in count: a data migration can put most of an org in one) moves
-    to a :class:`LineItemFile`, so memory stays bounded whatever the chunk holds.
+    The CSV rows are kept as parsed (lists of strings, about 1 KB a line item) in memory,
+    and only the rows of a page's deals become records. Once a chunk holds more than
+    ``in_memory`` rows (checked after each page; CreatedDate spans are equal in time, not
+    in count: a data migration can put most of an org in one), its rows move to a
+    :class:`LineItemFile`, so memory stays bounded whatever the chunk holds. Either way
+    :meth:`for_deals` returns the same records.
     """
 
-    def __init__(
-        self, path: Path, fields: Sequence[str], in_memory: int = MEMORY_LINE_ITEMS
-    ) -> None:
+    def __init__(self, path: Path, fields: Sequence[str], in_memory: int) -> None:
         self.path = path
         self.fields = list(fields)
         if "OpportunityId" not in self.fields:
@@ -259,25 +255,25 @@ class ChunkLineItems:
             self._file.ready()
 
     def for_deals(self, ids: Sequence[str]) -> dict[str, list[Record]]:
-        """The line items of each of ``ids``, as records (``""`` is null, booleans bool)."""
+        """The line items of each of ``ids``: records of ``fields``, ``""`` as null,
+        booleans as bool (other text in a boolean column as null)."""
         if self._file is not None:
             return self._file.for_deals(ids)
         out: dict[str, list[Record]] = {}
         if self._header is None:
             return out
         names = self.fields
-        pick = itemgetter(*(self._header.index(name) for name in names))
+        columns = [self._header.index(name) for name in names]
         flags = [i for i, name in enumerate(names) if name in BOOLEANS]
         for deal in ids:
-            # each deal is read once: its rows are released as they are mapped
-            group = self._groups.pop(deal, None)
+            group = self._groups.get(deal)
             if group is None:
                 continue
             records = out[deal] = []
             for row in group:
-                values = [value or None for value in pick(row)]
+                values: list[Any] = [row[i] or None for i in columns]
                 for i in flags:  # as the file's CASE: anything else is null
-                    values[i] = _BOOLEAN_TEXT.get(values[i])  # type: ignore[arg-type]
+                    values[i] = _BOOLEAN_TEXT.get(values[i])
                 records.append(dict(zip(names, values, strict=True)))
         return out
 
@@ -299,7 +295,7 @@ class LineItemFile:
 
     CSV rows go in as they come (one column a CSV column, strings); the conversions
     (``""`` → null, booleans) happen in the SELECT, so no Python object is built per line
-    item until its opportunity's page is mapped. Booleans come back as 1/0.
+    item until its opportunity's page is mapped.
     """
 
     def __init__(self, path: Path, fields: Sequence[str]) -> None:
@@ -369,11 +365,16 @@ class LineItemFile:
         if self._header is None or not ids:
             return out
         names = self.fields
+        flags = [name for name in names if name in BOOLEANS]
         for row in self.db.execute(self._select, (json.dumps(list(ids)),)):
             lines = out.get(row[-1])
             if lines is None:
                 lines = out[row[-1]] = []
-            lines.append(dict(zip(names, row, strict=False)))
+            rec: Record = dict(zip(names, row, strict=False))
+            for name in flags:  # SQLite's 1/0 as the bool a REST record holds
+                if rec[name] is not None:
+                    rec[name] = bool(rec[name])
+            lines.append(rec)
         return out
 
     def close(self) -> None:

@@ -451,7 +451,11 @@ class _Run:
                     yield self.account_batch(event.records)
                     continue
                 if lines is None:
-                    lines = ChunkLineItems(folder / f"line_items-{event.chunk}.db", li_fields)
+                    lines = ChunkLineItems(
+                        folder / f"line_items-{event.chunk}.db",
+                        li_fields,
+                        in_memory=self.s.bulk_memory_line_items,
+                    )
                 if event.kind == "lines":
                     lines.add_csv(event.text())
                 elif event.kind == "deals":

@@ -107,6 +107,7 @@ class SalesforceSourceSettings(SourceSettings):
     max_api_percent: float = Field(default=25.0, gt=0, le=100)
     bulk_threshold: int = Field(default=50_000, ge=0)
     bulk_chunk_size: int = Field(default=25_000, ge=1)
+    bulk_memory_line_items: int = Field(default=100_000, ge=0)
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
     @field_validator("instance_url")

@@ -17,7 +17,7 @@ from tests.core.sync_worker import PER_BATCH
 from tracker.errors import BudgetExhausted, SourceError
 from tracker.records import Batch, DealRecord, JsonDict, RejectedRow
 from tracker.store import Store
-from tracker.sync import load_cursor, run_sync
+from tracker.sync import Progress, load_cursor, run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -234,3 +234,9 @@ def test_lock_excludes_threads_of_one_process(store: Store) -> None:
     assert outcome == ["busy"]
     with named_lock(store, "sync:x", wait=False):
         pass
+
+
+def test_progress_total_follows_the_records_past_the_estimate() -> None:
+    assert Progress("s", records=50, expected_total=100, elapsed=1.0).total == 100
+    assert Progress("s", records=130, expected_total=100, elapsed=1.0).total == 130
+    assert Progress("s", records=130, expected_total=None, elapsed=1.0).total is None
