@@ -65,6 +65,10 @@ class FeedStopped(Exception):
     """The backfill's consumer went away: the jobs' thread ends."""
 
 
+class JobEnded(SourceError):
+    """A query job ended Failed or Aborted (on the server: nothing left to abort)."""
+
+
 def wait_for_job(
     client: SalesforceClient,
     job: str,
@@ -81,7 +85,7 @@ def wait_for_job(
         if state == "JobComplete":
             return
         if state in ("Failed", "Aborted"):
-            raise SourceError(f"Salesforce Bulk API query job {job} ended {state}")
+            raise JobEnded(f"Salesforce Bulk API query job {job} ended {state}")
         if stop.wait(delay):
             raise FeedStopped
         delay = min(delay * 1.5, MAX_POLL_DELAY)
@@ -171,22 +175,35 @@ def chunk_events(
     created at once (Salesforce runs them side by side), then the line items' pages, the
     opportunities' pages and the chunk's ``end`` follow. Pages go to disk, not memory, so
     a feed running ahead of the mapping (``connectors/feed.py``) costs no memory. With
-    ``stop`` set (the feed closed), no further call is made.
+    ``stop`` set (the feed closed), no further page is read, and the jobs created but not
+    yet complete are aborted (they would go on using the org's Bulk capacity).
     """
     stop = stop if stop is not None else threading.Event()
     numbers = itertools.count()
-    for chunk, line_soql, deal_soql in jobs:
-        line_job = client.bulk_create(line_soql, include_deleted=True)
-        deal_job = client.bulk_create(deal_soql, include_deleted=True)
-        for kind, job in (("lines", line_job), ("deals", deal_job)):
-            wait_for_job(client, job, poll=poll, stop=stop)
-            for text in result_texts(client, job):
-                if stop.is_set():
-                    return
-                path = folder / f"page-{next(numbers)}.csv"
-                path.write_bytes(text.encode("utf-8"))
-                yield FeedEvent(kind, chunk, path)
-        yield FeedEvent("end", chunk)
+    running: list[str] = []  # created, not seen complete
+    try:
+        for chunk, line_soql, deal_soql in jobs:
+            line_job = client.bulk_create(line_soql, include_deleted=True)
+            running.append(line_job)
+            deal_job = client.bulk_create(deal_soql, include_deleted=True)
+            running.append(deal_job)
+            for kind, job in (("lines", line_job), ("deals", deal_job)):
+                try:
+                    wait_for_job(client, job, poll=poll, stop=stop)
+                except JobEnded:
+                    running.remove(job)
+                    raise
+                running.remove(job)
+                for text in result_texts(client, job):
+                    if stop.is_set():
+                        return
+                    path = folder / f"page-{next(numbers)}.csv"
+                    path.write_bytes(text.encode("utf-8"))
+                    yield FeedEvent(kind, chunk, path)
+            yield FeedEvent("end", chunk)
+    finally:
+        for job in running:
+            client.bulk_abort(job)
 
 
 class ChunkLineItems:

@@ -468,6 +468,26 @@ class SalesforceClient:
         )
         return str(info.get("state", ""))
 
+    def bulk_abort(self, job_id: str) -> bool:
+        """Abort a query job that is no longer wanted; whether Salesforce took it.
+
+        Best effort, for a sync on its way out: one attempt, outside the run's budget (the
+        stop may be the budget's), an error only logged.
+        """
+        with self._local_lock:
+            self._local_calls += 1
+        try:
+            self.sf.restful(
+                f"jobs/query/{job_id}",
+                method="PATCH",
+                json={"state": "Aborted"},
+                max_retries=REAUTH,
+            )
+        except (SalesforceError, requests.exceptions.RequestException) as exc:
+            log.debug("salesforce %s: Bulk job %s not aborted: %s", self.name, job_id, exc)
+            return False
+        return True
+
     def bulk_results(self, job_id: str, locator: str, max_records: int) -> tuple[str, str]:
         """One CSV page of a completed job and the next locator (``"null"`` after the last)."""
 

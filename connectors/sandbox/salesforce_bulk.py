@@ -195,8 +195,10 @@ class BulkQueryJobs:
         body = req.json()
         if not isinstance(body, dict) or body.get("state") != "Aborted":
             raise ApiError(400, "INVALIDJOB", "Only the Aborted state can be set on query jobs")
-        if job.state == "JobComplete":
-            raise ApiError(400, "INVALIDJOB", "Job is already complete")
+        if job.state not in ("UploadComplete", "InProgress"):  # as Salesforce documents
+            raise ApiError(
+                400, "INVALIDJOB", f"Job is {job.state}: only a job in progress can be aborted"
+            )
         job.state = "Aborted"
         return Response.json(job.info())
 

@@ -390,6 +390,23 @@ def test_bulk2_query_all_includes_deleted(org: Org, sf: Salesforce) -> None:
     assert sorted(r["Id"] for r in rows) == sorted(org.deleted)
 
 
+def test_bulk2_only_a_job_in_progress_can_be_aborted(sf: Salesforce) -> None:
+    def job() -> str:
+        body = {"operation": "query", "query": "SELECT Id FROM Account"}
+        return str(sf.restful("jobs/query", method="POST", json=body)["id"])
+
+    def abort(job_id: str) -> Any:
+        return sf.restful(f"jobs/query/{job_id}", method="PATCH", json={"state": "Aborted"})
+
+    waiting = job()
+    assert abort(waiting)["state"] == "Aborted"
+    assert sf.restful(f"jobs/query/{waiting}")["state"] == "Aborted"
+    for done in (waiting, job()):
+        sf.restful(f"jobs/query/{done}")  # the first poll completes a new job
+        with pytest.raises(SalesforceMalformedRequest, match="only a job in progress"):
+            abort(done)
+
+
 @pytest.mark.parametrize(
     ("soql", "code"),
     [

@@ -26,8 +26,12 @@ class Crash(SourceError):
     """Stands for the process dying right after a commit."""
 
 
+def _requests(h: Harness, name: str) -> int:
+    return int(h.sb.counters.snapshot()["requests"].get(name, 0))
+
+
 def bulk_creates(h: Harness) -> int:
-    return int(h.sb.counters.snapshot()["requests"].get("salesforce.bulk2.create", 0))
+    return _requests(h, "salesforce.bulk2.create")
 
 
 def feed_threads() -> list[threading.Thread]:
@@ -71,6 +75,7 @@ def test_a_chunked_backfill_equals_truth_then_goes_incremental(
     assert h.differences() == []
     chunks = bulk_creates(h) // 2
     assert chunks >= 4  # 400 deals by 100: four spans and a short first one
+    assert _requests(h, "salesforce.bulk2.abort") == 0  # every job was read to its end
     with h.store.engine.connect() as conn:
         cursor = load_cursor(conn, "sf")
     assert cursor is not None and "bulk" not in cursor and cursor["opp"]["done"] is True
@@ -179,6 +184,10 @@ def test_a_failing_job_stops_the_sync_and_its_thread(h: Harness) -> None:
     assert result.outcome == "failed" and result.exit_code == 1
     assert result.error is not None and "HTTP 500" in result.error
     _no_feed_thread_left()
+    # the line items' job was complete (nothing to abort); the deals' job, never polled,
+    # is aborted
+    states = sorted(j.state for j in h.sb.salesforce_api.bulk.jobs.values())
+    assert states == ["Aborted", "JobComplete"]
 
 
 def _no_feed_thread_left() -> None:
@@ -202,6 +211,10 @@ def test_a_failure_elsewhere_stops_a_waiting_jobs_thread_at_once(
     assert "HTTP 500" in result.error
     _no_feed_thread_left()
     assert time.monotonic() - started < 4  # not the 10 s poll wait, nor the 2 s join
+    # the chunk's jobs, still running, were aborted rather than left to use the org's
+    # Bulk capacity
+    jobs = h.sb.salesforce_api.bulk.jobs.values()
+    assert len(jobs) == 2 and {j.state for j in jobs} == {"Aborted"}
 
 
 LINE_FIELDS = ["Id", "Name", "TotalPrice", "IsDeleted", "OpportunityId", "Unit_Cost__c"]
