@@ -68,7 +68,7 @@ from connectors.salesforce.streams import (
     keyset_soql,
     lower_bound,
 )
-from tracker.errors import ConfigError
+from tracker.errors import BudgetExhausted, ConfigError
 from tracker.records import Batch, DealRecord, JsonDict
 from tracker.settings import SourceSettings
 
@@ -444,6 +444,7 @@ class _Run:
         """
         li_fields = self.plan.line_item_fields(parent=True).split(", ")
         lines: ChunkLineItems | None = None
+        done_before = self.cursor["bulk"]["done"]
         try:
             for event in feed:
                 if isinstance(event, Page):
@@ -466,6 +467,19 @@ class _Run:
                     lines = None
                     self.cursor["bulk"] = {**self.cursor["bulk"], "done": event.chunk + 1}
                     yield self.batch()
+        except BudgetExhausted as exc:
+            budget = self.client.budget.limit
+            if (
+                budget is None
+                or self.client.calls < budget
+                or self.cursor["bulk"]["done"] != done_before
+            ):
+                raise  # the org's own limit, or a chunk done: the next run gets further
+            chunks = len(self.cursor["bulk"]["edges"]) + 1
+            raise BudgetExhausted(
+                f"{exc}; no Bulk chunk finished in this run (chunk {done_before + 1} of "
+                f"{chunks} starts over): if the next run stops there too, raise max_api_percent"
+            ) from None
         finally:
             if lines is not None:
                 lines.close()

@@ -167,6 +167,32 @@ def test_budget_spent_during_the_backfill_stops_cleanly_and_resumes(
     assert h.differences() == []
 
 
+def test_a_budget_too_small_for_a_chunk_says_so(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=400)
+    settings = {"bulk_threshold": 50, "bulk_chunk_size": 100, "max_api_percent": 40}
+    for _ in range(2):
+        h.sb.set_budget("sf", total=1000, used=985)  # 40 % of 14 left: 6 calls
+        stopped = h.sync(**settings)
+        assert stopped.outcome == "stopped" and stopped.exit_code == 3
+        assert stopped.error is not None
+        assert "no Bulk chunk finished in this run (chunk 1 of 4 starts over)" in stopped.error
+        assert "\n" not in stopped.error
+        with h.store.engine.connect() as conn:
+            cursor = load_cursor(conn, "sf")
+        assert cursor is not None and cursor["bulk"]["done"] == 0
+    # a budget that finishes a chunk (6 calls) but not the backfill keeps the plain message
+    h.sb.set_budget("sf", total=1000, used=960)  # 16 calls
+    further = h.sync(**settings)
+    assert further.outcome == "stopped" and further.error is not None
+    assert "tracker sync sf" in further.error and "no Bulk chunk" not in further.error
+    with h.store.engine.connect() as conn:
+        cursor = load_cursor(conn, "sf")
+    assert cursor is not None and 0 < cursor["bulk"]["done"] < 4
+    _no_feed_thread_left()
+
+
 def test_since_limits_a_bulk_backfill(h: Harness) -> None:
     truth = h.sb.truth("sf").deals
     stamps = sorted(d.source_modified_at for d in truth.values() if d.source_modified_at)
