@@ -41,6 +41,7 @@ from tracker.errors import BudgetExhausted, ConfigError, SourceError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REAUTH = 1  # a 401 logs in again once (password/JWT modes); the SDK's default is 3
+ABORT_TIMEOUT = 5.0  # seconds for a best-effort Bulk job abort on the way out
 _API_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
 #: Composite API limits: subrequests per call, and query/queryAll/query-more among them
 COMPOSITE_MAX = 25
@@ -129,6 +130,14 @@ class ReplicationWindowError(SourceError):
     """getDeleted refused the window (older than the org keeps its delete log)."""
 
 
+class RunBudgetSpent(BudgetExhausted):
+    """This run's own budget (``max_api_percent``) is spent, not the org's daily limit."""
+
+    def __init__(self, message: str, calls: int) -> None:
+        super().__init__(message)
+        self.calls = calls
+
+
 @dataclass
 class CallBudget:
     """Requests this run may make; ``check`` is called before each one."""
@@ -137,14 +146,29 @@ class CallBudget:
     remaining_today: int | None = None
     source: str = ""
 
-    def exhausted_error(self, calls: int) -> BudgetExhausted:
+    def exhausted_error(self, calls: int) -> RunBudgetSpent:
         """The clean stop once ``limit`` calls were made."""
-        left = "?" if self.remaining_today is None else f"{self.remaining_today:,}"
-        return BudgetExhausted(
-            f"API budget for this run spent: stopped after {calls:,} API calls "
-            f"(max_api_percent of the {left} left today); run `tracker sync {self.source}` "
-            "again tomorrow (or raise max_api_percent) to resume from the saved cursor"
+        return RunBudgetSpent(
+            f"API budget for this run spent: stopped after {self._spent(calls)}; run "
+            f"`tracker sync {self.source}` again tomorrow (or raise max_api_percent) to resume "
+            "from the saved cursor",
+            calls,
         )
+
+    def chunk_too_large_error(self, calls: int, chunk: int, chunks: int) -> RunBudgetSpent:
+        """The stop of a run whose budget ended before a Bulk chunk did (the next run reads
+        that chunk from its start again)."""
+        return RunBudgetSpent(
+            f"API budget for this run spent before Bulk chunk {chunk} of {chunks} finished: "
+            f"stopped after {self._spent(calls)}; the next `tracker sync {self.source}` starts "
+            "that chunk over, so raise max_api_percent (or wait for tomorrow's budget) until "
+            "a chunk fits in one run",
+            calls,
+        )
+
+    def _spent(self, calls: int) -> str:
+        left = "?" if self.remaining_today is None else f"{self.remaining_today:,}"
+        return f"{calls:,} API calls (max_api_percent of the {left} left today)"
 
 
 @dataclass(frozen=True)
@@ -471,8 +495,8 @@ class SalesforceClient:
     def bulk_abort(self, job_id: str) -> bool:
         """Abort a query job that is no longer wanted; whether Salesforce took it.
 
-        Best effort, for a sync on its way out: one attempt, outside the run's budget (the
-        stop may be the budget's), an error only logged.
+        Best effort, for a sync on its way out: one attempt of at most ``ABORT_TIMEOUT``
+        seconds, outside the run's budget (the stop may be the budget's), never raising.
         """
         with self._local_lock:
             self._local_calls += 1
@@ -482,8 +506,9 @@ class SalesforceClient:
                 method="PATCH",
                 json={"state": "Aborted"},
                 max_retries=REAUTH,
+                timeout=ABORT_TIMEOUT,  # the sync's error is reported after this
             )
-        except (SalesforceError, requests.exceptions.RequestException) as exc:
+        except Exception as exc:  # whatever it is, the sync's own error is the one to report
             log.debug("salesforce %s: Bulk job %s not aborted: %s", self.name, job_id, exc)
             return False
         return True

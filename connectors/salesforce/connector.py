@@ -47,7 +47,12 @@ from connectors.salesforce.bulk import (
     chunks_between,
     csv_records,
 )
-from connectors.salesforce.client import Read, ReplicationWindowError, SalesforceClient
+from connectors.salesforce.client import (
+    Read,
+    ReplicationWindowError,
+    RunBudgetSpent,
+    SalesforceClient,
+)
 from connectors.salesforce.mapping import (
     FieldPlan,
     Record,
@@ -68,7 +73,7 @@ from connectors.salesforce.streams import (
     keyset_soql,
     lower_bound,
 )
-from tracker.errors import BudgetExhausted, ConfigError
+from tracker.errors import ConfigError
 from tracker.records import Batch, DealRecord, JsonDict
 from tracker.settings import SourceSettings
 
@@ -467,19 +472,12 @@ class _Run:
                     lines = None
                     self.cursor["bulk"] = {**self.cursor["bulk"], "done": event.chunk + 1}
                     yield self.batch()
-        except BudgetExhausted as exc:
-            budget = self.client.budget.limit
-            if (
-                budget is None
-                or self.client.calls < budget
-                or self.cursor["bulk"]["done"] != done_before
-            ):
-                raise  # the org's own limit, or a chunk done: the next run gets further
+        except RunBudgetSpent as spent:
+            if self.cursor["bulk"]["done"] != done_before:
+                raise  # a chunk is done: the next run gets further
             chunks = len(self.cursor["bulk"]["edges"]) + 1
-            raise BudgetExhausted(
-                f"{exc}; no Bulk chunk finished in this run (chunk {done_before + 1} of "
-                f"{chunks} starts over): if the next run stops there too, raise max_api_percent"
-            ) from None
+            budget = self.client.budget
+            raise budget.chunk_too_large_error(spent.calls, done_before + 1, chunks) from None
         finally:
             if lines is not None:
                 lines.close()

@@ -177,7 +177,10 @@ def test_a_budget_too_small_for_a_chunk_says_so(
         stopped = h.sync(**settings)
         assert stopped.outcome == "stopped" and stopped.exit_code == 3
         assert stopped.error is not None
-        assert "no Bulk chunk finished in this run (chunk 1 of 4 starts over)" in stopped.error
+        assert stopped.error.startswith(
+            "API budget for this run spent before Bulk chunk 1 of 4 finished: stopped after"
+        )
+        assert "starts that chunk over, so raise max_api_percent" in stopped.error
         assert "\n" not in stopped.error
         with h.store.engine.connect() as conn:
             cursor = load_cursor(conn, "sf")
@@ -186,10 +189,20 @@ def test_a_budget_too_small_for_a_chunk_says_so(
     h.sb.set_budget("sf", total=1000, used=960)  # 16 calls
     further = h.sync(**settings)
     assert further.outcome == "stopped" and further.error is not None
-    assert "tracker sync sf" in further.error and "no Bulk chunk" not in further.error
+    assert further.error.startswith("API budget for this run spent: stopped after")
+    assert "Bulk chunk" not in further.error
     with h.store.engine.connect() as conn:
         cursor = load_cursor(conn, "sf")
     assert cursor is not None and 0 < cursor["bulk"]["done"] < 4
+    _no_feed_thread_left()
+
+
+def test_the_orgs_own_limit_inside_a_backfill_gets_no_chunk_hint(h: Harness) -> None:
+    h.sb.faults.add("daily@sf.bulk2.create")  # REQUEST_LIMIT_EXCEEDED: max_api_percent can't help
+    stopped = h.sync(bulk_threshold=10, bulk_chunk_size=30)
+    assert stopped.outcome == "stopped" and stopped.exit_code == 3
+    assert stopped.error is not None and "API request limit is spent" in stopped.error
+    assert "Bulk chunk" not in stopped.error
     _no_feed_thread_left()
 
 
@@ -214,6 +227,22 @@ def test_a_failing_job_stops_the_sync_and_its_thread(h: Harness) -> None:
     # is aborted
     states = sorted(j.state for j in h.sb.salesforce_api.bulk.jobs.values())
     assert states == ["Aborted", "JobComplete"]
+
+
+def test_an_abort_that_fails_keeps_the_syncs_error_and_aborts_the_other_job(
+    harness_factory: Callable[..., Harness],
+) -> None:
+    h = harness_factory(deals=3000)
+    h.sb.salesforce_api.bulk.in_progress_polls = 10**6  # both jobs stay in progress
+    h.sb.faults.add("500@sf.query,after=5,times=1000")  # the sync's own error
+    h.sb.faults.add("expire@sf.bulk2.abort")  # the first abort is refused (401)
+    result = h.sync(bulk_threshold=50, bulk_chunk_size=100, page_size=200)
+    assert result.outcome == "failed" and result.error is not None
+    assert result.error.startswith("Salesforce query") and "HTTP 500" in result.error
+    _no_feed_thread_left()
+    assert _requests(h, "salesforce.bulk2.abort") == 2
+    states = sorted(j.state for j in h.sb.salesforce_api.bulk.jobs.values())
+    assert states == ["Aborted", "InProgress"]
 
 
 def _no_feed_thread_left() -> None:
