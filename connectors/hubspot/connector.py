@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from connectors.base import Connector, SyncContext
+from connectors.feed import ThreadedFeed
 from connectors.hubspot.client import HubSpotClient, next_after
 from connectors.hubspot.mapping import Mapper, merged_ids, stage_map
 from connectors.hubspot.reader import Chunk, DealReader
@@ -202,8 +203,11 @@ class HubSpotConnector(Connector):
             "companies": int(since["companies"]),
         }
         assert self._reader is not None
-        for chunk in self._reader.listed(state.get("after"), since, done):
-            yield self._deal_batch(chunk)
+        # the next chunk is read in a thread while this one is mapped and stored
+        chunks = self._reader.listed(state.get("after"), since, done)
+        with ThreadedFeed[Chunk]([chunks], ahead=1, name="hs-backfill") as feed:
+            for chunk in feed:
+                yield self._deal_batch(chunk)
         return done
 
     def _companies_listed(

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,11 @@ from sqlalchemy import select
 
 from tests.connectors.hubspot.conftest import SOURCE, Portal, source_table
 from tests.connectors.store_truth import store_file_bytes
-from tracker.errors import ConfigError
+from tests.connectors.threads import assert_no_thread_left
+from tracker.errors import ConfigError, SourceError
 from tracker.models import SyncCursor
-from tracker.sync import run_sync
+from tracker.records import Batch, JsonDict
+from tracker.sync import load_cursor, run_sync
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -58,6 +60,7 @@ def test_daily_limit_stops_cleanly_and_resumes(portal: Portal) -> None:
     assert stopped.exit_code == 3 and stopped.outcome == "stopped"
     assert "daily" in (stopped.error or "") and f"tracker sync {SOURCE}" in (stopped.error or "")
     assert portal.sb.counters.snapshot()["faults"]["hubspot.daily"] == 1  # never retried
+    _no_backfill_thread_left()  # the thread reading ahead stopped with it
     list_before = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"]
     resumed = portal.sync(batch_size=100)
     assert resumed.exit_code == 0, resumed.error
@@ -65,6 +68,33 @@ def test_daily_limit_stops_cleanly_and_resumes(portal: Portal) -> None:
     list_pages = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"] - list_before
     full_pages = len(portal.sb.deal_ids("hubspot")) // 100 + 2  # live pages + archived page
     assert list_pages < full_pages  # resumed after the last committed page, not restarted
+
+
+def _no_backfill_thread_left() -> None:
+    assert_no_thread_left("hs-backfill")
+
+
+def test_a_failure_while_storing_stops_the_reading_thread_and_a_rerun_resumes(
+    portal: Portal,
+) -> None:
+    connector = portal.connector(batch_size=100)
+    connector.check()
+
+    def crashing(cursor: JsonDict | None) -> Iterator[Batch]:
+        for n, batch in enumerate(connector.batches(cursor)):
+            if n == 4:  # inside the deals' backfill, the next chunk being read meanwhile
+                raise SourceError("disk full")
+            yield batch
+
+    failed = run_sync(portal.store, SOURCE, "hubspot", crashing)
+    assert failed.outcome == "failed" and failed.error == "disk full"
+    _no_backfill_thread_left()
+    with portal.store.engine.connect() as conn:
+        cursor = load_cursor(conn, SOURCE)
+    assert cursor is not None and cursor["phase"] == "deals"  # it failed inside the deals
+    resumed = portal.sync(batch_size=100)
+    assert resumed.exit_code == 0, resumed.error
+    assert portal.differences() == []
 
 
 def test_daily_budget_of_the_sandbox_stops_with_exit_3(portal: Portal) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ import pytest
 
 from connectors.salesforce.bulk import Chunk, ChunkLineItems, chunk_edges, chunks_between
 from tests.connectors.salesforce.conftest import Harness
+from tests.connectors.threads import assert_no_thread_left
 from tracker.errors import SourceError
 from tracker.records import Batch, JsonDict
 from tracker.sync import Progress, load_cursor, run_sync
@@ -32,10 +32,6 @@ def _requests(h: Harness, name: str) -> int:
 
 def bulk_creates(h: Harness) -> int:
     return _requests(h, "salesforce.bulk2.create")
-
-
-def feed_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("sf-b")]
 
 
 def test_chunk_edges_cut_equal_time_spans_after_a_short_first_one() -> None:
@@ -246,10 +242,7 @@ def test_an_abort_that_fails_keeps_the_syncs_error_and_aborts_the_other_job(
 
 
 def _no_feed_thread_left() -> None:
-    deadline = time.monotonic() + 5
-    while feed_threads() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert feed_threads() == []
+    assert_no_thread_left("sf-b")
 
 
 def test_a_failure_elsewhere_stops_a_waiting_jobs_thread_at_once(
