@@ -131,9 +131,13 @@ class HubSpotConnector(Connector):
         if self.context.reconcile:
             yield self._reconcile()
 
-    def _batch(self, pending: _Pending, cursor: JsonDict | None) -> Batch:
-        calls = self.client.calls - self._counted
-        self._counted = self.client.calls
+    def _batch(self, pending: _Pending, cursor: JsonDict | None, calls: int | None = None) -> Batch:
+        """A batch carrying ``calls`` API calls (default: every call since the last batch)."""
+        if calls is None:
+            now = self.client.calls  # read once: a read-ahead thread may be counting too
+            calls, self._counted = now - self._counted, now
+        else:
+            self._counted += calls
         if cursor is not None:
             cursor = {**cursor, "checked": self._checked, **self._archived_mark}
             self._last_cursor = cursor
@@ -203,7 +207,8 @@ class HubSpotConnector(Connector):
             "companies": int(since["companies"]),
         }
         assert self._reader is not None
-        # the next chunk is read in a thread while this one is mapped and stored
+        # the next chunks are read in a thread while this one is mapped and stored; each
+        # carries the calls made for it, so every batch counts its own
         chunks = self._reader.listed(state.get("after"), since, done)
         with ThreadedFeed[Chunk]([chunks], ahead=1, name="hs-backfill") as feed:
             for chunk in feed:
@@ -294,7 +299,7 @@ class HubSpotConnector(Connector):
             ]
             pending.deals.append(mapper.deal(r, chunk.companies.get(deal_id, []), lines))
             pending.deleted += merged_ids(r.get("properties") or {})
-        return self._batch(pending, chunk.cursor)
+        return self._batch(pending, chunk.cursor, chunk.calls)
 
     # ------------------------------------------------------------------ deletions
 

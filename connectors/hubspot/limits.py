@@ -40,9 +40,9 @@ class TokenBucket:
             self._last = now
             self._tokens -= 1.0
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+            self.waited += wait
         if wait > 0:
             self._sleep(wait)
-            self.waited += wait
         return wait
 
 

@@ -2,8 +2,9 @@
 
 A chunk is about ``batch_size`` deals read from the list endpoint (backfill) or the search
 API (incremental), their companies and line items (pooled batch reads of ≤ 100 inputs)
-and the cursor to save once the chunk is committed. One chunk exists at a time, so memory
-does not grow with the portal.
+and the cursor to save once the chunk is committed. A few chunks exist at a time (the
+backfill reads ahead in a thread: one stored, one waiting, one being read), so memory does
+not grow with the portal.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Chunk:
     cursor: JsonObj | None = None
     total: int | None = None
     """The search's match count, for progress (incremental only)."""
+    calls: int | None = None
+    """The API calls made to read it (listed chunks, read in a thread of their own)."""
 
 
 class DealReader:
@@ -49,7 +52,7 @@ class DealReader:
     def listed(self, after: str | None, since: JsonObj, done: JsonObj) -> Iterator[Chunk]:
         """Every live deal from list cursor ``after`` on (associations inline); each chunk's
         cursor resumes after it, the last one is ``done``."""
-        chunk = Chunk()
+        chunk, start = Chunk(), self.client.calls
         while True:
             page = self.client.list_page(
                 "deals",
@@ -64,10 +67,15 @@ class DealReader:
                 break
             if len(chunk.deals) >= self.chunk_size:
                 chunk.cursor = {"phase": "deals", "after": after, "since": since}
-                yield self._complete(chunk, inline=True)
-                chunk = Chunk()
+                yield self._counted(self._complete(chunk, inline=True), start)
+                chunk, start = Chunk(), self.client.calls
         chunk.cursor = done
-        yield self._complete(chunk, inline=True)
+        yield self._counted(self._complete(chunk, inline=True), start)
+
+    def _counted(self, chunk: Chunk, start: int) -> Chunk:
+        # the reading thread is the only one calling the API while a backfill runs
+        chunk.calls = self.client.calls - start
+        return chunk
 
     def changed(self, start: Position, cursor_of: Callable[[Position], JsonObj]) -> Iterator[Chunk]:
         """Deals modified at or after ``start`` (search); ``cursor_of(position)`` builds

@@ -91,10 +91,17 @@ def test_a_failure_while_storing_stops_the_reading_thread_and_a_rerun_resumes(
     _no_backfill_thread_left()
     with portal.store.engine.connect() as conn:
         cursor = load_cursor(conn, SOURCE)
-    assert cursor is not None and cursor["phase"] == "deals"  # it failed inside the deals
+    # it failed inside the deals, after some of them were committed
+    assert cursor is not None and cursor["phase"] == "deals" and cursor["after"]
+    # the committed batches count the calls made for them, not those read ahead
+    assert 0 < failed.api_calls <= portal.requests()
+    list_before = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"]
     resumed = portal.sync(batch_size=100)
     assert resumed.exit_code == 0, resumed.error
     assert portal.differences() == []
+    list_pages = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"] - list_before
+    full_pages = len(portal.sb.deal_ids("hubspot")) // 100 + 2  # live pages + archived page
+    assert list_pages < full_pages  # resumed after the last committed batch
 
 
 def test_daily_budget_of_the_sandbox_stops_with_exit_3(portal: Portal) -> None:
