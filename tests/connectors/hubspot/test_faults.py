@@ -61,17 +61,22 @@ def test_daily_limit_stops_cleanly_and_resumes(portal: Portal) -> None:
     assert "daily" in (stopped.error or "") and f"tracker sync {SOURCE}" in (stopped.error or "")
     assert portal.sb.counters.snapshot()["faults"]["hubspot.daily"] == 1  # never retried
     _no_backfill_thread_left()  # the thread reading ahead stopped with it
+    _rerun_resumes(portal)
+
+
+def _no_backfill_thread_left() -> None:
+    assert_no_thread_left("hs-backfill")
+
+
+def _rerun_resumes(portal: Portal) -> None:
+    """A rerun equals the truth, listing deals from the last committed batch on."""
     list_before = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"]
     resumed = portal.sync(batch_size=100)
     assert resumed.exit_code == 0, resumed.error
     assert portal.differences() == []
     list_pages = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"] - list_before
     full_pages = len(portal.sb.deal_ids("hubspot")) // 100 + 2  # live pages + archived page
-    assert list_pages < full_pages  # resumed after the last committed page, not restarted
-
-
-def _no_backfill_thread_left() -> None:
-    assert_no_thread_left("hs-backfill")
+    assert list_pages < full_pages  # resumed after the last committed batch, not restarted
 
 
 def test_a_failure_while_storing_stops_the_reading_thread_and_a_rerun_resumes(
@@ -95,13 +100,7 @@ def test_a_failure_while_storing_stops_the_reading_thread_and_a_rerun_resumes(
     assert cursor is not None and cursor["phase"] == "deals" and cursor["after"]
     # the committed batches count the calls made for them, not those read ahead
     assert 0 < failed.api_calls <= portal.requests()
-    list_before = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"]
-    resumed = portal.sync(batch_size=100)
-    assert resumed.exit_code == 0, resumed.error
-    assert portal.differences() == []
-    list_pages = portal.sb.counters.snapshot()["requests"]["hubspot.deals.list"] - list_before
-    full_pages = len(portal.sb.deal_ids("hubspot")) // 100 + 2  # live pages + archived page
-    assert list_pages < full_pages  # resumed after the last committed batch
+    _rerun_resumes(portal)
 
 
 def test_daily_budget_of_the_sandbox_stops_with_exit_3(portal: Portal) -> None:
