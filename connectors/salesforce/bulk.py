@@ -6,10 +6,10 @@ queries reject child subqueries, so for each chunk the line items are read first
 grouped by opportunity (in memory up to ``bulk_memory_line_items`` rows, beyond that in a
 temporary SQLite file: memory stays bounded however large the org or a chunk), then
 each CSV page of opportunities is joined with its deals' line items and mapped like a REST
-page. A thread (``connectors/feed.py``) runs the next chunk's
-jobs and downloads their pages while the current chunk is mapped and stored. Bulk results are
-not in SystemModstamp order, so an interrupted backfill resumes at the chunk it was in
-(the cursor records the chunks done; that chunk's committed pages are upserted again).
+page. A thread (``connectors/feed.py``) runs the next chunk's jobs and downloads their
+pages while the current chunk is mapped and stored. Bulk results are not in SystemModstamp
+order, so an interrupted backfill resumes at the chunk it was in (the cursor records the
+chunks done; that chunk's committed pages are upserted again).
 """
 
 from __future__ import annotations
@@ -235,18 +235,20 @@ class ChunkLineItems:
 
     def add_csv(self, text: str) -> None:
         """Take one CSV page of line items (the job's columns, header first)."""
-        if self._file is not None:
-            self._file.add_csv(text)
-            return
         rows = csv.reader(io.StringIO(text, newline=""))
         header = next(rows, None)
         if header is None:
             return
         if self._header is None:
-            _check_columns(header, self.fields)
+            missing = [name for name in self.fields if name not in header]
+            if missing:
+                raise SourceError(f"Salesforce Bulk API: the result lacks {', '.join(missing)}")
             self._header = header
         elif header != self._header:
             raise SourceError("Salesforce Bulk API: result pages disagree on their columns")
+        if self._file is not None:
+            self._file.add_rows(rows)
+            return
         width, opp, groups = len(header), header.index("OpportunityId"), self._groups
         for row in rows:
             if len(row) != width:
@@ -258,18 +260,9 @@ class ChunkLineItems:
                 group.append(row)
             self.rows += 1
         if self.rows > self.in_memory:
-            self._spill()
-
-    def _spill(self) -> None:
-        assert self._header is not None
-        self._file = LineItemFile(self.path, self.fields)
-        self._file.add_rows(self._header, (r for g in self._groups.values() for r in g))
-        self._groups = {}
-
-    def ready(self) -> None:
-        """Every page is in (indexes the file, when there is one; later calls do nothing)."""
-        if self._file is not None:
-            self._file.ready()
+            self._file = LineItemFile(self.path, self.fields, header)
+            self._file.add_rows(row for group in groups.values() for row in group)
+            self._groups = {}
 
     def for_deals(self, ids: Sequence[str]) -> dict[str, list[Record]]:
         """The line items of each of ``ids``: records of ``fields``, ``""`` as null,
@@ -301,58 +294,23 @@ class ChunkLineItems:
             self._file.close()
 
 
-def _check_columns(header: Sequence[str], fields: Sequence[str]) -> None:
-    missing = [name for name in fields if name not in header]
-    if missing:
-        raise SourceError(f"Salesforce Bulk API: the result lacks {', '.join(missing)}")
-
-
 class LineItemFile:
-    """Line items grouped by opportunity in a temporary SQLite file (a large chunk's).
+    """A large chunk's line items in a temporary SQLite file, indexed by opportunity.
 
-    CSV rows go in as they come (one column a CSV column, strings); the conversions
-    (``""`` → null, booleans) happen in the SELECT, so no Python object is built per line
-    item until its opportunity's page is mapped.
+    CSV rows go in as they come (one column a CSV column, strings, already checked against
+    ``header``); the conversions (``""`` → null, booleans) happen in the SELECT, so no
+    Python object is built per line item until its opportunity's page is mapped.
     """
 
-    def __init__(self, path: Path, fields: Sequence[str]) -> None:
+    def __init__(self, path: Path, fields: Sequence[str], header: Sequence[str]) -> None:
         self.fields = list(fields)
-        if "OpportunityId" not in self.fields:
-            raise ValueError("line-item fields need OpportunityId")
         self.db = sqlite3.connect(path)
         # a scratch file removed after the run: no journal, no fsync
         self.db.execute("PRAGMA journal_mode = OFF")
         self.db.execute("PRAGMA synchronous = OFF")
-        self._header: list[str] | None = None
-        self._insert = self._select = self._opp = ""
-        self._ready = False
-
-    def add_csv(self, text: str) -> None:
-        """Store one CSV page of line items (the job's columns, header first)."""
-        rows = csv.reader(io.StringIO(text, newline=""))
-        header = next(rows, None)
-        if header is None:
-            return
-        self.add_rows(header, rows)
-
-    def add_rows(self, header: list[str], rows: Iterable[Sequence[str]]) -> None:
-        """Store CSV rows (strings) under their ``header``."""
-        if self._header is None:
-            self._start(header)
-        elif header != self._header:
-            raise SourceError("Salesforce Bulk API: result pages disagree on their columns")
-        try:
-            self.db.executemany(self._insert, rows)
-        except sqlite3.ProgrammingError:
-            raise SourceError("Salesforce Bulk API: a CSV row does not match its header") from None
-
-    def _start(self, header: list[str]) -> None:
-        _check_columns(header, self.fields)
-        self._header = header
-        columns = ", ".join(f"c{i}" for i in range(len(header)))
-        self.db.execute(f"CREATE TABLE li ({columns})")
+        self.db.execute(f"CREATE TABLE li ({', '.join(f'c{i}' for i in range(len(header)))})")
         self._insert = f"INSERT INTO li VALUES ({', '.join('?' * len(header))})"
-        opp = f"c{header.index('OpportunityId')}"
+        self._opp = f"c{header.index('OpportunityId')}"
         exprs = []
         for name in self.fields:
             col = f"c{header.index(name)}"
@@ -360,27 +318,31 @@ class LineItemFile:
                 exprs.append(f"CASE {col} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END")
             else:
                 exprs.append(f"NULLIF({col}, '')")
-        exprs.append(opp)  # last: zip() below stops before it
+        exprs.append(self._opp)  # last: zip() below stops before it
         # one statement a page (the ids as a JSON array), one index probe per deal
         self._select = (
-            f"SELECT {', '.join(exprs)} FROM li WHERE {opp} IN (SELECT value FROM json_each(?))"
+            f"SELECT {', '.join(exprs)} FROM li "
+            f"WHERE {self._opp} IN (SELECT value FROM json_each(?))"
         )
-        self._opp = opp
+        self._indexed = False
 
-    def ready(self) -> None:
-        """Index once every page is in (later calls do nothing)."""
-        if self._ready:
-            return
-        self._ready = True
-        if self._header is not None:
-            self.db.execute(f"CREATE INDEX li_opp ON li ({self._opp})")
-        self.db.commit()
+    def add_rows(self, rows: Iterable[Sequence[str]]) -> None:
+        """Store CSV rows (strings, in the header's columns)."""
+        try:
+            self.db.executemany(self._insert, rows)
+        except sqlite3.ProgrammingError:
+            raise SourceError("Salesforce Bulk API: a CSV row does not match its header") from None
 
     def for_deals(self, ids: Sequence[str]) -> dict[str, list[Record]]:
-        """The line items of each of ``ids``."""
+        """The line items of each of ``ids`` (the first call indexes the file: every page
+        is in by then)."""
         out: dict[str, list[Record]] = {}
-        if self._header is None or not ids:
+        if not ids:
             return out
+        if not self._indexed:
+            self._indexed = True
+            self.db.execute(f"CREATE INDEX li_opp ON li ({self._opp})")
+            self.db.commit()
         names = self.fields
         flags = [name for name in names if name in BOOLEANS]
         for row in self.db.execute(self._select, (json.dumps(list(ids)),)):

@@ -498,8 +498,7 @@ class SalesforceClient:
         Best effort, for a sync on its way out: one attempt of at most ``ABORT_TIMEOUT``
         seconds, outside the run's budget (the stop may be the budget's), never raising.
         """
-        with self._local_lock:
-            self._local_calls += 1
+        self._count_attempt()
         try:
             self.sf.restful(
                 f"jobs/query/{job_id}",
@@ -546,14 +545,17 @@ class SalesforceClient:
         except (TypeError, ValueError):
             return None
 
+    def _count_attempt(self) -> None:
+        with self._local_lock:  # the sync's thread and a Bulk feed thread both call
+            self._local_calls += 1
+
     def _call(self, fn: Callable[[], Any], what: str) -> dict[str, Any]:
         self.sf  # noqa: B018  (log in before counting the call against the budget)
         if self.budget.limit is not None and self.calls >= self.budget.limit:
             raise self.budget.exhausted_error(self.calls)
 
         def attempt() -> Any:
-            with self._local_lock:
-                self._local_calls += 1
+            self._count_attempt()
             return fn()
 
         result = self._guard(

@@ -400,9 +400,9 @@ class _Run:
 
         Two threads keep the API busy while this one maps and stores: one reads the account
         pages (REST), the other runs the chunks' query jobs (``bulk.py``) and spools their
-        pages to disk. The cursor's
-        ``bulk`` entry (when the backfill began, the chunk edges, the chunks done) is saved
-        with every batch, so an interrupted backfill resumes at its chunk.
+        pages to disk. The cursor's ``bulk`` entry (when the backfill began, the chunk
+        edges, the chunks done) is saved with every batch, so an interrupted backfill
+        resumes at its chunk.
         """
         state = self.bulk_state()
         done = int(state["done"])
@@ -414,14 +414,11 @@ class _Run:
             len(chunks),
             done,
         )
-        since = self.s.since_datetime
         jobs = []
         for chunk in chunks[done:]:
-            opp_where = [chunk.condition("CreatedDate")]
             li_where = [chunk.condition("Opportunity.CreatedDate")]
-            if since is not None:
-                opp_where.append(f"SystemModstamp >= {soql_datetime(since)}")
-                li_where.append(f"Opportunity.SystemModstamp >= {soql_datetime(since)}")
+            li_where += self.first_sync_where("Opportunity.")
+            opp_where = [chunk.condition("CreatedDate"), *self.first_sync_where()]
             jobs.append(
                 (
                     chunk.index,
@@ -465,7 +462,6 @@ class _Run:
                 if event.kind == "lines":
                     lines.add_csv(event.text())
                 elif event.kind == "deals":
-                    lines.ready()
                     yield self.batch(deals=self.bulk_deals(event.text(), lines))
                 else:  # the chunk's end
                     lines.close()
@@ -590,10 +586,11 @@ class _Run:
             ids.update(r["Id"] for r in page)
         return frozenset(ids)
 
-    def first_sync_where(self) -> list[str]:
-        """The opportunities a first sync reads: all, or those modified since ``since``."""
+    def first_sync_where(self, path: str = "") -> list[str]:
+        """The opportunities a first sync reads: all, or those modified since ``since``
+        (``path``: how the querying object reaches Opportunity, e.g. ``Opportunity.``)."""
         since = self.s.since_datetime
-        return [] if since is None else [f"SystemModstamp >= {soql_datetime(since)}"]
+        return [] if since is None else [f"{path}SystemModstamp >= {soql_datetime(since)}"]
 
     def count_soql(self) -> str:
         """Counts the opportunities a first sync reads."""

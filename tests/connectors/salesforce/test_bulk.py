@@ -299,7 +299,6 @@ def test_chunk_line_items_group_by_opportunity_in_memory_or_spilled(
     for page in _line_pages():
         lines.add_csv(page)
     lines.add_csv("")  # an empty page
-    lines.ready()
     assert lines.spilled is (in_memory < 7)
     assert (tmp_path / "li.db").exists() is lines.spilled
     got = lines.for_deals(["A", "C"])
@@ -325,7 +324,6 @@ def test_chunk_line_items_read_a_single_field(tmp_path: Path) -> None:
     for in_memory in (1000, 0):
         lines = ChunkLineItems(tmp_path / f"{in_memory}.db", ["OpportunityId"], in_memory)
         lines.add_csv(_csv_page([["A", "L1"]], header=["OpportunityId", "Id"]))
-        lines.ready()
         assert lines.for_deals(["A"]) == {"A": [{"OpportunityId": "A"}]}
         lines.close()
 
