@@ -147,3 +147,39 @@ class SyncRun(SQLModel, table=True):
     outcome: str = Field(default="running", max_length=20)
     counts: dict[str, Any] = _json_column()
     error: str | None = None
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """One saved run of ``tracker metrics``."""
+
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (Index("ix_metric_snapshots_taken_at", "taken_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taken_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    timezone: str = Field(max_length=64)
+    definitions_version: int
+    as_of: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MetricSnapshotRow(SQLModel, table=True):
+    """One value of a snapshot, as it was reported."""
+
+    __tablename__ = "metric_snapshot_rows"
+    __table_args__ = (
+        Index("ix_metric_snapshot_rows_snapshot", "snapshot_id"),
+        Index("ix_metric_snapshot_rows_metric", "metric", "period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="metric_snapshots.id")
+    metric: str = Field(max_length=64)
+    period: str = Field(max_length=40)
+    period_kind: str = Field(max_length=10)
+    period_start: date
+    period_end: date
+    scope: str = Field(max_length=500)
+    value: float | None = None
+    n: int = 0
+    coverage: float | None = None
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

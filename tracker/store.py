@@ -30,8 +30,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def metadata() -> MetaData:
-    """The metadata of every table the store holds (imports the model modules)."""
-    import tracker.metrics.snapshots
+    """The metadata of every table the store holds (imports the model module)."""
     import tracker.models  # noqa: F401
 
     return SQLModel.metadata

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from sqlalchemy import Connection
 
-from tracker.records import Batch, DealRecord
+from tracker.records import (
+    AccountRecord,
+    Batch,
+    DealRecord,
+    JsonDict,
+    LineItemRecord,
+    OwnerRecord,
+)
 
 RowBuilder = Callable[[str, Any, Any], tuple[Any, ...]]
 
@@ -41,81 +48,42 @@ class TableSpec:
         return ("source", *self.record_fields, *self.extra)
 
 
-ACCOUNTS = TableSpec(
-    "accounts",
-    (
-        "external_id",
-        "name",
-        "industry",
-        "segment",
-        "created_at",
-        "source_modified_at",
-        "is_deleted",
-        "custom",
-    ),
-    datetimes=frozenset({"created_at", "source_modified_at"}),
-    jsons=frozenset({"custom"}),
-)
-OWNERS = TableSpec(
-    "owners",
-    (
-        "external_id",
-        "name",
-        "email",
-        "manager_external_id",
-        "team",
-        "region",
-        "is_active",
-        "source_modified_at",
-    ),
-    datetimes=frozenset({"source_modified_at"}),
-)
-DEALS = TableSpec(
+def spec_from_record(
+    table: str,
+    record_type: type[Any],
+    *,
+    extra: tuple[str, ...] = ("synced_at",),
+    not_stored: frozenset[str] = frozenset(),
+) -> TableSpec:
+    """The column spec of ``table`` derived from its record dataclass in ``tracker.records``:
+    every field is a column in declaration order (but ``not_stored``), and its annotation
+    says how it is encoded (``datetime``, ``date``, JSON for ``JsonDict``)."""
+    hints = get_type_hints(record_type)
+    names = tuple(f.name for f in fields(record_type) if f.name not in not_stored)
+
+    def typed(kind: object) -> frozenset[str]:
+        return frozenset(n for n in names if kind in get_args(hints[n]) or hints[n] is kind)
+
+    return TableSpec(
+        table,
+        names,
+        datetimes=typed(datetime),
+        dates=typed(date),
+        jsons=frozenset(n for n in names if hints[n] == JsonDict),
+        extra=extra,
+    )
+
+
+ACCOUNTS = spec_from_record("accounts", AccountRecord)
+OWNERS = spec_from_record("owners", OwnerRecord)
+DEALS = spec_from_record(
     "deals",
-    (
-        "external_id",
-        "name",
-        "account_external_id",
-        "owner_external_id",
-        "stage",
-        "pipeline",
-        "is_closed",
-        "is_won",
-        "created_at",
-        "close_date",
-        "amount",
-        "currency",
-        "amount_reporting",
-        "list_amount",
-        "cost_amount",
-        "deal_type",
-        "is_new_business",
-        "source_modified_at",
-        "is_deleted",
-        "custom",
-    ),
-    datetimes=frozenset({"created_at", "source_modified_at"}),
-    dates=frozenset({"close_date"}),
-    jsons=frozenset({"custom"}),
+    DealRecord,
     extra=("synced_at", "deleted_at"),
+    # written as rows of their own table
+    not_stored=frozenset({"line_items"}),
 )
-LINE_ITEMS = TableSpec(
-    "line_items",
-    (
-        "external_id",
-        "deal_external_id",
-        "product",
-        "quantity",
-        "list_price",
-        "unit_price",
-        "discount_pct",
-        "total",
-        "unit_cost",
-        "source_modified_at",
-        "is_deleted",
-    ),
-    datetimes=frozenset({"source_modified_at"}),
-)
+LINE_ITEMS = spec_from_record("line_items", LineItemRecord)
 
 
 @dataclass

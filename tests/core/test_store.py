@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from tracker.errors import StoreError
 from tracker.records import AccountRecord, Batch, DealRecord, LineItemRecord, OwnerRecord
 from tracker.store import Store, metadata
-from tracker.writer import BatchWriter
+from tracker.writer import ACCOUNTS, DEALS, LINE_ITEMS, OWNERS, BatchWriter, TableSpec
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -188,3 +188,16 @@ def test_nul_characters_are_stored_as_replacement_characters_on_postgresql(store
     write(store, Batch(deals=[deal(1, name="bad\x00name")]))
     [(name,)] = rows(store, "SELECT name FROM deals")
     assert name == ("bad\ufffdname" if store.dialect == "postgresql" else "bad\x00name")
+
+
+@pytest.mark.parametrize("spec", [ACCOUNTS, OWNERS, DEALS, LINE_ITEMS], ids=lambda s: s.table)
+def test_records_models_and_migrated_schema_have_one_column_list(
+    store: Store, spec: TableSpec
+) -> None:
+    """The record dataclass, the SQLModel table and the migrated database agree column for
+    column, so a field added to a record cannot be silently dropped by the writer."""
+    from_records = {"id", *spec.columns}
+    from_models = {c.name for c in metadata().tables[spec.table].columns}
+    with store.engine.connect() as conn:
+        migrated = {c["name"] for c in inspect(conn).get_columns(spec.table)}
+    assert from_records == from_models == migrated

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.metrics.metrics_fixtures import deal, insert, utc
 from tracker.cli import app
-from tracker.metrics.snapshots import list_snapshots
+from tracker.snapshots import list_snapshots
 from tracker.store import Store
 
 runner = CliRunner()

@@ -12,10 +12,10 @@ from tests.metrics.metrics_fixtures import deal, insert, raw_frame, utc, value
 from tests.metrics.test_definitions import _customers, _priced
 from tracker.metrics import REGISTRY, MetricRequest, compute, prepare, required_fields
 from tracker.metrics.load import build_report, deals_query, last_syncs, load_deals
-from tracker.metrics.render import to_dict
-from tracker.metrics.snapshots import list_snapshots, load_snapshot, save_snapshot
 from tracker.models import SyncRun
 from tracker.periods import parse_period
+from tracker.reports.metrics import to_dict
+from tracker.snapshots import list_snapshots, load_snapshot, save_snapshot
 from tracker.store import Store
 
 TODAY = date(2026, 11, 25)

@@ -17,9 +17,10 @@ from tracker.metrics import REGISTRY, check_dimension
 from tracker.metrics.compute import build_request, parse_filter
 from tracker.metrics.frame import DIMENSIONS
 from tracker.metrics.load import build_report
-from tracker.metrics.render import FORMATS, Report, check_format, to_csv, to_json, to_table
-from tracker.metrics.snapshots import load_snapshot, save_snapshot
+from tracker.metrics.report import Report
 from tracker.periods import PERIOD_FORMS
+from tracker.reports.metrics import FORMATS, check_format, to_csv, to_json, to_table
+from tracker.snapshots import load_snapshot, save_snapshot
 
 
 def register(app: typer.Typer) -> None:

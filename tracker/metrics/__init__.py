@@ -2,8 +2,8 @@
 
 ``load`` (the only module doing I/O) reads the columns a request needs from the store,
 ``frame.prepare`` turns them into the deals frame, ``compute.compute`` produces one
-``MetricRow`` per metric × period × scope, ``render`` formats them and ``snapshots``
-keeps them.
+``MetricRow`` per metric × period × scope, gathered in a ``report.Report``. Rendering
+lives in ``tracker.reports``; saved snapshots in ``tracker.snapshots``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Table, and_, func, not_, s
 from tracker.metrics.compute import MetricRequest, compute, request_dimensions, required_fields
 from tracker.metrics.frame import prepare, raw_columns
 from tracker.metrics.registry import DEFINITIONS_VERSION, Field
-from tracker.metrics.render import Report
+from tracker.metrics.report import Report
 from tracker.models import Account, Deal, LineItem, Owner
 from tracker.store import last_successful_syncs as last_syncs
 

@@ -13,7 +13,8 @@ from rich.console import Console
 from tests.metrics.metrics_fixtures import deal, run, utc
 from tracker.errors import UsageError
 from tracker.metrics import REGISTRY
-from tracker.metrics.render import Report, check_format, format_value, to_csv, to_json, to_table
+from tracker.metrics.report import Report
+from tracker.reports.metrics import check_format, format_value, to_csv, to_json, to_table
 
 GENERATED = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
 

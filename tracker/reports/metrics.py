@@ -1,4 +1,4 @@
-"""Rendering computed metrics: the JSON contract, CSV and a table for people.
+"""Metric reports as people and programs read them: the JSON contract, CSV and a table.
 
 The JSON is a stable contract (``docs/metrics.md``)::
 
@@ -16,8 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from rich.table import Table
@@ -25,19 +23,9 @@ from rich.table import Table
 from tracker.errors import UsageError
 from tracker.metrics.compute import MetricRow
 from tracker.metrics.registry import REGISTRY, MetricRegistry, Unit
+from tracker.metrics.report import Report
 
 FORMATS: tuple[str, ...] = ("table", "json", "csv")
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """Computed rows with the context needed to read and reproduce them."""
-
-    timezone: str
-    definitions_version: int
-    generated_at: datetime
-    as_of: dict[str, datetime]
-    rows: list[MetricRow]
 
 
 def check_format(name: str) -> str:

@@ -10,52 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Column, DateTime, Engine, Index, Table, insert, select
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Engine, Table, insert, select
 
 from tracker.metrics.compute import MetricRow
 from tracker.metrics.registry import REGISTRY
-from tracker.metrics.render import Report
+from tracker.metrics.report import Report
+from tracker.models import MetricSnapshot, MetricSnapshotRow
 from tracker.periods import Period, PeriodKind
-
-
-class MetricSnapshot(SQLModel, table=True):
-    """One saved run of ``tracker metrics``."""
-
-    __tablename__ = "metric_snapshots"
-    __table_args__ = (Index("ix_metric_snapshots_taken_at", "taken_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    taken_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    timezone: str = Field(max_length=64)
-    definitions_version: int
-    as_of: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class MetricSnapshotRow(SQLModel, table=True):
-    """One value of a snapshot, as it was reported."""
-
-    __tablename__ = "metric_snapshot_rows"
-    __table_args__ = (
-        Index("ix_metric_snapshot_rows_snapshot", "snapshot_id"),
-        Index("ix_metric_snapshot_rows_metric", "metric", "period"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    snapshot_id: int = Field(foreign_key="metric_snapshots.id")
-    metric: str = Field(max_length=64)
-    period: str = Field(max_length=40)
-    period_kind: str = Field(max_length=10)
-    period_start: date
-    period_end: date
-    scope: str = Field(max_length=500)
-    value: float | None = None
-    n: int = 0
-    coverage: float | None = None
-    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 def _table(model: type[Any]) -> Table:
