@@ -1,4 +1,4 @@
-"""Maps a source ``kind`` to its connector and settings model.
+"""Maps a source ``kind`` to its connector and settings model, and builds connectors.
 
 Entries are import paths so a kind's SDK is imported only when that kind is used.
 """
@@ -8,10 +8,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from tracker.settings import SourceSettings
+from tracker.settings import Settings, SourceSettings
 
 if TYPE_CHECKING:
-    from connectors.base import Connector
+    from connectors.base import Connector, SyncContext
 
 #: kind -> ("module:SettingsClass", "module:ConnectorClass")
 KINDS: dict[str, tuple[str, str]] = {
@@ -49,3 +49,12 @@ def connector_class(kind: str) -> type[Connector]:
     cls = _load(KINDS[kind][1])
     assert isinstance(cls, type) and issubclass(cls, Connector)
     return cls
+
+
+def open_source(settings: Settings, name: str, context: SyncContext) -> Connector:
+    """The connector of source NAME, built from its validated settings.
+
+    Raises ``ConfigError`` naming the configured sources when NAME is not one of them.
+    """
+    source = settings.source(name)
+    return connector_class(source.kind)(name, source, context)

@@ -53,9 +53,10 @@ ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 
 
 class Strict(BaseModel):
-    """Base of every settings table: unknown keys are errors, never silently ignored."""
+    """Base of every settings table: unknown keys are errors, never silently ignored, and
+    nothing changes after validation (settings are loaded once and passed in)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Secret(Strict):
@@ -316,8 +317,11 @@ def settings_from_dict(
         raise ConfigError(_describe(exc, Settings, ())) from None
     if not isinstance(raw_sources, dict):
         raise ConfigError("sources: must be a table of [sources.NAME] sections")
-    for name, table in raw_sources.items():
-        settings.sources[name] = _load_source(name, table, context, source_models)
+    sources = {
+        name: _load_source(name, table, context, source_models)
+        for name, table in raw_sources.items()
+    }
+    settings = settings.model_copy(update={"sources": sources})
     settings._config_path = config_path
     _bind_secret_keys(settings, "")
     return settings

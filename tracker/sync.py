@@ -82,6 +82,34 @@ class SyncResult:
         }
 
 
+@dataclass
+class SyncSummary:
+    """The results of one ``tracker sync`` over several sources, and how it exits.
+
+    Exit codes: 0 every source synced; 3 some synced and others failed, stopped or had
+    rows rejected; when none synced, the code they share (2: configuration), else 1.
+    """
+
+    results: list[SyncResult]
+    dry_run: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code of the whole run."""
+        codes = [r.exit_code for r in self.results]
+        if all(code == 0 for code in codes):
+            return 0
+        if any(code == 0 for code in codes):
+            return 3
+        distinct = set(codes)
+        return distinct.pop() if len(distinct) == 1 else 1
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``partial``, ``config error`` or ``failed``, from the exit code."""
+        return {0: "ok", 2: "config error", 3: "partial"}.get(self.exit_code, "failed")
+
+
 def now_utc() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)

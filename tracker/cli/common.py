@@ -54,7 +54,9 @@ class AppState:
     def store(self, *, ready: bool = True) -> Store:
         """The store; with ``ready`` a new database is created, an outdated one refused."""
         if self._store is None:
-            self._store = Store(self.settings.store.connect_url())
+            from jobs.tasks import open_store
+
+            self._store = open_store(self.settings, ready=False)
         if ready:
             self._store.ensure_ready()
         return self._store

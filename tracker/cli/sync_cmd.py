@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from jobs import tasks
 from tracker.cli.common import AppState, state
-from tracker.errors import ConfigError
-from tracker.records import Batch, JsonDict
+from tracker.cli.sync_render import print_result, summary_table
 from tracker.sync import Progress as SyncProgress
-from tracker.sync import SyncResult, run_sync
-
-MAX_REJECTS_SHOWN = 10
+from tracker.sync import SyncResult
 
 
 def register(app: typer.Typer) -> None:
@@ -37,100 +32,47 @@ def sync(
     """
     st = state(ctx)
     settings = st.settings
-    names = list(dict.fromkeys(sources or settings.sources))
-    if not names:
-        raise ConfigError(f"no sources configured in {st.config_path}: add a [sources.NAME] table")
-    for name in names:
-        settings.source(name)
-    st.store()  # create or check the schema before any source starts
-    results = [_sync_one(st, name, dry_run=dry_run, reconcile=reconcile) for name in names]
-    _summary(st, results, dry_run)
-    ok = [r for r in results if r.exit_code == 0]
-    if len(ok) == len(results):
-        return
-    if ok:
-        raise typer.Exit(3)
-    codes = {r.exit_code for r in results}
-    raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+    with _ProgressBars(st) as bars:
+        summary = tasks.sync(settings, sources, reconcile=reconcile, dry_run=dry_run, progress=bars)
+    if not (st.quiet and summary.exit_code == 0):
+        st.out.print(summary_table(summary))
+    if summary.exit_code:
+        raise typer.Exit(summary.exit_code)
 
 
-def _sync_one(st: AppState, name: str, *, dry_run: bool, reconcile: bool) -> SyncResult:
-    from connectors.base import SyncContext
-    from connectors.registry import connector_class
+class _ProgressBars:
+    """One transient Rich bar per source on stderr; errors and rejects printed as they end."""
 
-    settings = st.settings
-    source = settings.source(name)
-    context = SyncContext(tracker=settings.tracker, reconcile=reconcile, dry_run=dry_run)
-    connector = connector_class(source.kind)(name, source, context)
-
-    def checked_batches(cursor: JsonDict | None) -> Iterator[Batch]:
-        connector.check()  # inside the run, so a failed check is recorded like any failure
-        yield from connector.batches(cursor)
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,.0f} deals"),
-        TextColumn("{task.fields[rate]:,.0f}/s"),
-        TimeElapsedColumn(),
-        console=st.err,
-        transient=True,
-        disable=st.quiet,
-    ) as bar:
-        task: TaskID = bar.add_task(name, total=None, rate=0.0)
-
-        def report(p: SyncProgress) -> None:
-            bar.update(task, completed=p.records, total=p.total, rate=p.rate)
-
-        result = run_sync(
-            st.store(), name, source.kind, checked_batches, on_progress=report, dry_run=dry_run
+    def __init__(self, st: AppState) -> None:
+        self.st = st
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f} deals"),
+            TextColumn("{task.fields[rate]:,.0f}/s"),
+            TimeElapsedColumn(),
+            console=st.err,
+            transient=True,
+            disable=st.quiet,
         )
-    if result.error:
-        st.err.print(f"error: {name}: {result.error}", highlight=False, markup=False)
-    for rejected in result.rejected[:MAX_REJECTS_SHOWN]:
-        st.err.print(f"warning: {name}: {rejected}", highlight=False, markup=False)
-    if result.rejected_total > MAX_REJECTS_SHOWN:
-        st.err.print(
-            f"warning: {name}: {result.rejected_total - MAX_REJECTS_SHOWN} more rows rejected",
-            highlight=False,
-        )
-    return result
+        self.tasks: dict[str, TaskID] = {}
 
+    def __enter__(self) -> _ProgressBars:
+        return self
 
-SUMMARY_COLUMNS = (
-    "source",
-    "outcome",
-    "deals",
-    "rows changed",
-    "deleted",
-    "rejected",
-    "API calls",
-    "deals/s",
-    "seconds",
-)
+    def __exit__(self, *exc: object) -> None:
+        if self.bar.live.is_started:
+            self.bar.stop()
 
+    def started(self, source: str) -> None:
+        if not self.bar.live.is_started:
+            self.bar.start()  # not before: an error ahead of any source stays one line
+        self.tasks[source] = self.bar.add_task(source, total=None, rate=0.0)
 
-def _summary(st: AppState, results: list[SyncResult], dry_run: bool) -> None:
-    if st.quiet and all(r.exit_code == 0 for r in results):
-        return
-    title = "Dry run: nothing was written" if dry_run else "Sync summary"
-    table = Table(title=title)
-    for col in SUMMARY_COLUMNS:
-        label = "would change" if dry_run and col == "rows changed" else col
-        table.add_column(label, justify="left" if col in ("source", "outcome") else "right")
-    for r in results:
-        deals = r.counts.received.get("deals", 0)
-        rate = deals / r.seconds if r.seconds > 0 else 0.0
-        cells = {
-            "source": r.source,
-            "outcome": r.outcome,
-            "deals": f"{deals:,}",
-            "rows changed": f"{sum(r.counts.changed.values()):,}",
-            "deleted": f"{r.counts.deleted:,}",
-            "rejected": f"{r.rejected_total:,}",
-            "API calls": f"{r.api_calls:,}",
-            "deals/s": f"{rate:,.0f}",
-            "seconds": f"{r.seconds:.1f}",
-        }
-        table.add_row(*(cells[c] for c in SUMMARY_COLUMNS))
-    st.out.print(table)
+    def progress(self, progress: SyncProgress) -> None:
+        task = self.tasks[progress.source]
+        self.bar.update(task, completed=progress.records, total=progress.total, rate=progress.rate)
+
+    def finished(self, result: SyncResult) -> None:
+        self.bar.remove_task(self.tasks.pop(result.source))
+        print_result(self.st.err, result)

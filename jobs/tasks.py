@@ -1,0 +1,183 @@
+"""The operations, as plain functions: the CLI, the scheduler and tests call these alike.
+
+Each takes the validated ``Settings`` (and, where it needs one, a ``Store``) and returns a
+value describing what it did; none prints. Expected failures are ``TrackerError``s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from connectors.base import SyncContext
+from connectors.registry import open_source
+from tracker.errors import ConfigError, TrackerError
+from tracker.metrics.compute import build_request
+from tracker.metrics.load import build_report
+from tracker.metrics.report import Report
+from tracker.records import Batch, JsonDict
+from tracker.settings import Settings
+from tracker.snapshots import load_snapshot, save_snapshot
+from tracker.store import Store
+from tracker.sync import Progress, SyncResult, SyncSummary, run_sync
+
+
+class SyncListener(Protocol):
+    """What a caller of :func:`sync` is told while it runs (progress bars, logs)."""
+
+    def started(self, source: str) -> None:
+        """Source ``source`` is about to sync."""
+
+    def progress(self, progress: Progress) -> None:
+        """A batch of the running source was committed."""
+
+    def finished(self, result: SyncResult) -> None:
+        """Source ``result.source`` ended (any outcome)."""
+
+
+def open_store(settings: Settings, *, ready: bool = True) -> Store:
+    """The configured store; with ``ready`` a new database is created, an outdated one
+    refused (``StoreError`` naming the fix)."""
+    store = Store(settings.store.connect_url())
+    if ready:
+        store.ensure_ready()
+    return store
+
+
+def sync(
+    settings: Settings,
+    sources: Sequence[str] | None = None,
+    *,
+    reconcile: bool = False,
+    dry_run: bool = False,
+    progress: SyncListener | None = None,
+    store: Store | None = None,
+) -> SyncSummary:
+    """Sync every configured source (or the named ones, in order) into the store.
+
+    A source's failure is recorded in its result and never stops the others; the summary
+    classifies the run (``exit_code``, ``outcome``). Unknown source names and a config
+    without sources raise ``ConfigError`` before anything runs. With ``dry_run`` every
+    batch is rolled back: the counts say what would change.
+    """
+    names = list(dict.fromkeys(sources or settings.sources))
+    if not names:
+        where = settings.config_path or "the config"
+        raise ConfigError(f"no sources configured in {where}: add a [sources.NAME] table")
+    for name in names:
+        settings.source(name)
+    own_store = store is None
+    store = store or open_store(settings)  # schema checked before any source starts
+    try:
+        results = [
+            _sync_one(
+                settings, store, name, reconcile=reconcile, dry_run=dry_run, listener=progress
+            )
+            for name in names
+        ]
+    finally:
+        if own_store:
+            store.close()
+    return SyncSummary(results, dry_run=dry_run)
+
+
+def _sync_one(
+    settings: Settings,
+    store: Store,
+    name: str,
+    *,
+    reconcile: bool,
+    dry_run: bool,
+    listener: SyncListener | None,
+) -> SyncResult:
+    context = SyncContext(tracker=settings.tracker, reconcile=reconcile, dry_run=dry_run)
+    connector = open_source(settings, name, context)
+
+    def checked_batches(cursor: JsonDict | None) -> Iterator[Batch]:
+        connector.check()  # inside the run, so a failed check is recorded like any failure
+        yield from connector.batches(cursor)
+
+    if listener is not None:
+        listener.started(name)
+    result = run_sync(
+        store,
+        name,
+        settings.source(name).kind,
+        checked_batches,
+        on_progress=listener.progress if listener is not None else None,
+        dry_run=dry_run,
+    )
+    if listener is not None:
+        listener.finished(result)
+    return result
+
+
+@dataclass(frozen=True)
+class MetricsQuery:
+    """What to compute: periods (labels or relative names), metrics, breakdowns, filters."""
+
+    periods: Sequence[str] = ()
+    metrics: Sequence[str] = ()
+    by: Sequence[str] = ()
+    filters: Sequence[str] = ()
+
+
+def metrics_report(
+    settings: Settings,
+    store: Store,
+    today: date,
+    query: MetricsQuery,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Compute ``query`` over the store; relative periods are resolved against ``today``
+    (a date in the org's calendar); ``now`` stamps the report (default: the clock)."""
+    request = build_request(
+        periods=list(query.periods),
+        today=today,
+        fiscal_year_start_month=settings.tracker.fiscal_year_start_month,
+        metrics=list(query.metrics),
+        by=list(query.by),
+        filters=list(query.filters),
+    )
+    return build_report(
+        store.engine,
+        request,
+        timezone=settings.tracker.timezone,
+        currency=settings.tracker.currency,
+        generated_at=now or datetime.now(UTC),
+    )
+
+
+@dataclass(frozen=True)
+class SavedSnapshot:
+    """A report kept in the store, and its id there."""
+
+    snapshot_id: int
+    report: Report
+
+
+def snapshot(
+    settings: Settings,
+    store: Store,
+    today: date,
+    query: MetricsQuery,
+    *,
+    now: datetime | None = None,
+) -> SavedSnapshot:
+    """Compute ``query`` (as :func:`metrics_report`) and keep the rows as a snapshot."""
+    report = metrics_report(settings, store, today, query, now=now)
+    return SavedSnapshot(save_snapshot(store.engine, report), report)
+
+
+def saved_report(store: Store, at: datetime, metrics: Sequence[str] = ()) -> Report:
+    """The snapshot current at ``at`` (the latest taken at or before it), limited to
+    ``metrics`` when given; a ``TrackerError`` when none was saved by then."""
+    report = load_snapshot(store.engine, at=at)
+    if report is None:
+        raise TrackerError(f"no metrics snapshot was saved at or before {at.isoformat()}")
+    if metrics:
+        report = replace(report, rows=[r for r in report.rows if r.metric in metrics])
+    return report

@@ -1,0 +1,61 @@
+"""How ``tracker sync`` shows its results: per-source errors and rejects, the summary table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from tracker.sync import SyncResult, SyncSummary
+
+MAX_REJECTS_SHOWN = 10
+
+SUMMARY_COLUMNS = (
+    "source",
+    "outcome",
+    "deals",
+    "rows changed",
+    "deleted",
+    "rejected",
+    "API calls",
+    "deals/s",
+    "seconds",
+)
+
+
+def print_result(err: Console, result: SyncResult) -> None:
+    """The error and the first rejected rows of one source, on stderr."""
+    name = result.source
+    if result.error:
+        err.print(f"error: {name}: {result.error}", highlight=False, markup=False)
+    for rejected in result.rejected[:MAX_REJECTS_SHOWN]:
+        err.print(f"warning: {name}: {rejected}", highlight=False, markup=False)
+    if result.rejected_total > MAX_REJECTS_SHOWN:
+        err.print(
+            f"warning: {name}: {result.rejected_total - MAX_REJECTS_SHOWN} more rows rejected",
+            highlight=False,
+        )
+
+
+def summary_table(summary: SyncSummary) -> Table:
+    """One row per source: outcome, deals, rows changed, deletions, rejects, calls, speed."""
+    title = "Dry run: nothing was written" if summary.dry_run else "Sync summary"
+    table = Table(title=title)
+    for col in SUMMARY_COLUMNS:
+        label = "would change" if summary.dry_run and col == "rows changed" else col
+        table.add_column(label, justify="left" if col in ("source", "outcome") else "right")
+    for r in summary.results:
+        deals = r.counts.received.get("deals", 0)
+        rate = deals / r.seconds if r.seconds > 0 else 0.0
+        cells = {
+            "source": r.source,
+            "outcome": r.outcome,
+            "deals": f"{deals:,}",
+            "rows changed": f"{sum(r.counts.changed.values()):,}",
+            "deleted": f"{r.counts.deleted:,}",
+            "rejected": f"{r.rejected_total:,}",
+            "API calls": f"{r.api_calls:,}",
+            "deals/s": f"{rate:,.0f}",
+            "seconds": f"{r.seconds:.1f}",
+        }
+        table.add_row(*(cells[c] for c in SUMMARY_COLUMNS))
+    return table
