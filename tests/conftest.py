@@ -39,6 +39,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     base = os.environ.get(PG_ENV)
     if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{PG_ENV} is not set in CI: the PostgreSQL cases must run there")
         pytest.skip(f"{PG_ENV} is not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)

@@ -184,8 +184,18 @@ def test_one_writer_per_source(store: Store) -> None:
     )
 
 
-@pytest.mark.parametrize("kill_at", [1, 2, 7])
-def test_kill_9_while_committing_leaves_previous_batches(store: Store, kill_at: int) -> None:
+# every statement of a batch is covered: a batch runs at least three (data, cursor, run counts)
+KILL_POINTS = ["commit", "data", "cursor", "run", "stmt:1", "stmt:2", "stmt:3"]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+@pytest.mark.parametrize("kill_at", [1, 3])
+def test_kill_9_anywhere_in_a_batch_leaves_whole_batches_with_their_cursor(
+    store: Store, kill_at: int, point: str
+) -> None:
+    """Killed at the commit, before the batch's data, between its data and its cursor, or
+    at any statement: the store holds the batches before it, each with its cursor, and never
+    a batch without its cursor or a cursor without its batch."""
     proc = subprocess.run(
         [
             sys.executable,
@@ -196,21 +206,27 @@ def test_kill_9_while_committing_leaves_previous_batches(store: Store, kill_at: 
             "10",
             "0",
             str(kill_at),
+            point,
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert proc.returncode == -signal.SIGKILL, (point, proc.stdout, proc.stderr)
     cur = cursor_of(store, "crash") or {"n": 0}
-    # the batch being committed is lost whole; everything before it is there
-    assert cur["n"] == kill_at - 1
-    assert count(store, "SELECT count(*) FROM deals") == (kill_at - 1) * PER_BATCH
+    assert cur["n"] == kill_at - 1, point
+    assert count(store, "SELECT count(*) FROM deals WHERE source = 'crash'") == (
+        (kill_at - 1) * PER_BATCH
+    ), point
     rerun = _worker(store.url, "crash", 10, 0)
     _, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
-    assert count(store, "SELECT count(DISTINCT external_id), count(*) FROM deals") == 10 * PER_BATCH
+    assert (
+        count(store, "SELECT count(DISTINCT external_id) FROM deals WHERE source = 'crash'")
+        == 10 * PER_BATCH
+    )
+    assert count(store, "SELECT count(*) FROM deals WHERE source = 'crash'") == 10 * PER_BATCH
 
 
 def test_lock_excludes_threads_of_one_process(store: Store) -> None:

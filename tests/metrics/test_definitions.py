@@ -367,27 +367,6 @@ def test_pipeline_created_any_stage_by_local_created_date() -> None:
     assert (pipe.value, pipe.n, pipe.coverage) == (600.0, 3, 0.75)
 
 
-def test_deleted_deals_count_nowhere() -> None:
-    deals = [
-        deal(
-            "gone",
-            won=True,
-            close_date=date(2026, 7, 1),
-            created_at=utc("2026-06-01 00:00"),
-            amount=100.0,
-            list_amount=200.0,
-            cost_amount=50.0,
-            account_external_id="a",
-            owner_external_id="o",
-            owner_name="Ann",
-            is_deleted=True,
-        ),
-    ]
-    rows = run(deals, REGISTRY.names(), [Q3], by=("owner",))
-    assert all(row.n == 0 for row in rows)
-    assert not [row for row in rows if row.scope]  # no owner has any deal left
-
-
 def test_breakdowns_add_up_and_missing_values_are_their_own_scope() -> None:
     deals = [
         deal(

@@ -193,3 +193,35 @@ def test_json_is_identical_on_sqlite_and_the_parametrized_database(
         )
     reference.close()
     assert reports[0] == reports[1]
+
+
+def test_deleted_deals_count_nowhere(store: Store) -> None:
+    """The loader's filter drops deleted deals: a deleted won deal adds to no figure."""
+    common = dict(
+        won=True,
+        close_date=date(2026, 7, 1),
+        created_at=utc("2026-06-01 00:00"),
+        amount=100.0,
+        list_amount=200.0,
+        cost_amount=50.0,
+        account_external_id="a",
+        owner_external_id="o",
+        owner_name="Ann",
+    )
+    insert(store.engine, [deal("gone", is_deleted=True, **common), deal("live", **common)])
+    request = MetricRequest(
+        metrics=tuple(REGISTRY.names()),
+        periods=(parse_period("2026-Q3", TODAY, 1),),
+        by=("owner",),
+        filters={},
+    )
+    report = build_report(
+        store.engine, request, timezone="UTC", currency="USD", generated_at=utc("2026-11-25 00:00")
+    )
+    # one live deal: every deal-based figure rests on exactly it
+    assert value(report.rows, "revenue").value == 100.0
+    assert value(report.rows, "deals_won").value == 1
+    assert value(report.rows, "new_customers").value == 1
+    assert value(report.rows, "pipeline_created").value == 0.0  # created in Q2
+    assert value(report.rows, "revenue", owner="Ann").n == 1
+    assert value(report.rows, "discount_pct").value == 0.5  # 1 − 100 / 200, one deal only

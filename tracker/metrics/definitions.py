@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
@@ -28,7 +29,10 @@ def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return numerator / denominator.where(denominator != 0)
+    """``numerator / denominator``, NaN (null) where it is undefined or overflows: a zero
+    denominator, or one so small the quotient is infinite, never reports ±inf."""
+    quotient = numerator / denominator.where(denominator != 0)
+    return quotient.where(np.isfinite(quotient.to_numpy(dtype="float64")))
 
 
 def _count_metric(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
