@@ -87,3 +87,14 @@ def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
         return settings_from_dict(data, base_dir=tmp_path, source_models=settings_models())
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line for the PostgreSQL cases skipped without a server (not one per test)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    on_pg = [r for r in skipped if f"{PG_ENV} is not set" in str(getattr(r, "longrepr", ""))]
+    if on_pg:
+        terminalreporter.write_line(
+            f"{len(on_pg)} PostgreSQL cases skipped: set {PG_ENV} to run them "
+            "(.ci/run does when a server answers on 127.0.0.1:5432)"
+        )

@@ -175,6 +175,13 @@ def _bad(text: str) -> UsageError:
     return UsageError(f"unknown period '{text}': use one of {PERIOD_FORMS}")
 
 
+def _iso_date(text: str, part: str) -> date:
+    try:
+        return date.fromisoformat(part)
+    except ValueError:
+        raise UsageError(f"period '{text}': {part} is not a valid date") from None
+
+
 def _relative(name: str, today: date, fiscal_year_start_month: int) -> Period:
     if name == "this-quarter":
         return quarter_of(today, fiscal_year_start_month)
@@ -214,8 +221,7 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1) -> Pe
         if match := _YEAR.match(value):
             return year_period(int(match.group(2)), fiscal_year_start_month)
         if match := _RANGE.match(value):
-            start = date.fromisoformat(match.group(1))
-            end = date.fromisoformat(match.group(2))
+            start, end = (_iso_date(text, match.group(i)) for i in (1, 2))
             if end < start:
                 raise UsageError(f"period '{text}' ends before it starts")
             return range_period(start, end)

@@ -16,6 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -236,7 +237,11 @@ class Settings(Strict):
             return self.sources[name]
         except KeyError:
             known = ", ".join(sorted(self.sources)) or "none configured"
-            raise ConfigError(f"unknown source {name!r}; configured sources: {known}") from None
+            close = get_close_matches(name, list(self.sources), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ConfigError(
+                f"unknown source {name!r}; {hint}configured sources: {known}"
+            ) from None
 
     def redacted(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets shown as their reference only."""

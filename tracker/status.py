@@ -12,6 +12,7 @@ from typing import Any
 
 from tracker.settings import Settings
 from tracker.store import Store
+from tracker.wording import plural
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def unconverted_warnings(counts: dict[str, Any], reporting_currency: str) -> lis
     """One warning per currency the last run could not convert, naming the key to set."""
     unconverted: dict[str, int] = counts.get("unconverted") or {}
     return [
-        f"{n:,} deal{'s' if n != 1 else ''} in {code} not converted to {reporting_currency}: "
+        f"{plural(n, 'deal')} in {code} not converted to {reporting_currency}: "
         f"add {code} = <{reporting_currency} per 1 {code}> under [tracker.exchange_rates]"
         for code, n in sorted(unconverted.items())
     ]

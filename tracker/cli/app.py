@@ -11,6 +11,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,7 @@ class TrackerGroup(TyperGroup):
             exc.show()
             sys.exit(0)
         except ClickException as exc:
-            ctx = getattr(exc, "ctx", None)
-            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+            typer.echo(f"error: {_usage_message(exc)}", err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
             typer.echo("aborted", err=True)
@@ -71,12 +70,44 @@ class TrackerGroup(TyperGroup):
             ctx.exit(exc.exit_code)
 
 
+#: options of ``tracker`` itself, which must come before the command
+GLOBAL_OPTIONS = frozenset({"--config", "-c", "--verbose", "-v", "--quiet", "-q", "--version"})
+
+EXIT_CODES = (
+    "Exit codes: 0 ok; 1 error; 2 usage or configuration error; 3 partial (some sources "
+    "failed, stopped on their API budget or had rows rejected while the rest synced)."
+)
+
+
+def _usage_message(exc: Any) -> str:
+    """A usage error as one line: a global option after the command says where it goes."""
+    from typer._click.exceptions import NoSuchOption
+
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, NoSuchOption) and exc.option_name in GLOBAL_OPTIONS:
+        command = ctx.command_path if ctx is not None else "tracker COMMAND"
+        return (
+            f"{exc.option_name} is an option of tracker itself: put it before the command "
+            f"(tracker {exc.option_name} ... {command.removeprefix('tracker ')})"
+        )
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return f"{exc.format_message()}{hint}"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tracker {version('tracker')}")
+        raise typer.Exit()
+
+
 app = typer.Typer(
     cls=TrackerGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
     help="Sync deals from your CRMs, compute sales metrics and compare them with goals.",
+    epilog=EXIT_CODES,
 )
 
 
@@ -87,11 +118,19 @@ def _global_options(
         None,
         "--config",
         "-c",
+        metavar="FILE",
         help="Config file (default: $TRACKER_CONFIG, else ./tracker.toml).",
         dir_okay=False,
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs and tracebacks."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and results."),
+    _show_version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     """Sync deals from your CRMs, compute sales metrics and compare them with goals."""
     ctx.obj = AppState(config=config, verbose=verbose, quiet=quiet)

@@ -6,7 +6,7 @@ import typer
 
 from tracker.cli.common import state
 
-db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
 
 def init(
     ctx: typer.Context,
-    path: Path | None = typer.Argument(None, help="Where to write (default: the config path)."),
+    path: Path | None = typer.Argument(
+        None, metavar="PATH", help="Where to write (default: the config path)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter tracker.toml to edit."""
@@ -33,4 +35,6 @@ def init(
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(starter_config(), encoding="utf-8")
-    st.out.print(f"wrote {target}: edit [sources.*], then run `tracker sync`")
+    st.out.print(
+        f"wrote {target}: edit [sources.*], then run `tracker sync`", markup=False, highlight=False
+    )

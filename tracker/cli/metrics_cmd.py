@@ -17,6 +17,7 @@ from tracker.metrics.frame import DIMENSIONS
 from tracker.metrics.report import Report
 from tracker.periods import PERIOD_FORMS
 from tracker.reports.metrics import FORMATS, check_format, to_csv, to_json, to_table
+from tracker.wording import plural
 
 
 def register(app: typer.Typer) -> None:
@@ -27,52 +28,67 @@ def register(app: typer.Typer) -> None:
 def metrics(
     ctx: typer.Context,
     period: list[str] | None = typer.Option(
-        None, "--period", "-p", help=f"Period (repeatable; default this-quarter): {PERIOD_FORMS}."
+        None,
+        "--period",
+        "-p",
+        metavar="PERIOD",
+        help=f"Period (repeatable; default this-quarter): {PERIOD_FORMS}.",
     ),
     by: list[str] | None = typer.Option(
-        None, "--by", help=f"Break down by (repeatable): {', '.join(DIMENSIONS)}."
+        None,
+        "--by",
+        metavar="DIMENSION",
+        help=f"Break down by (repeatable): {', '.join(DIMENSIONS)}.",
     ),
     metric: list[str] | None = typer.Option(
         None,
         "--metric",
         "-m",
+        metavar="METRIC",
         help=f"Metric (repeatable; default all): {', '.join(REGISTRY.names())}.",
     ),
     filters: list[str] | None = typer.Option(
-        None, "--filter", help="Keep deals with DIMENSION=VALUE (repeatable; same dimension: any)."
+        None,
+        "--filter",
+        metavar="DIMENSION=VALUE",
+        help="Keep deals with DIMENSION=VALUE (repeatable; same dimension: any).",
     ),
-    fmt: str = typer.Option("table", "--format", "-f", help=f"Output: {', '.join(FORMATS)}."),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", metavar="FORMAT", help=f"Output: {', '.join(FORMATS)}."
+    ),
     output: Path | None = OUTPUT,
     save: bool = typer.Option(False, "--save", help="Also store the rows as a snapshot."),
     today: str | None = typer.Option(
-        None, "--today", help="Evaluation date for relative periods (default: today, local)."
+        None,
+        "--today",
+        metavar="DATE",
+        help="Evaluation date for relative periods (default: today, local).",
     ),
     reported_at: str | None = typer.Option(
         None,
         "--reported-at",
+        metavar="WHEN",
         help="Show the saved snapshot current at this date/time (local) instead of computing.",
     ),
 ) -> None:
     """Compute sales metrics (revenue, win rate, cycle, margin...) per period and scope."""
-    check_format(fmt)
-    for name in metric or []:
-        REGISTRY.get(name)
-    for name in by or []:
-        check_dimension(name)
+    fmt = check_format(fmt)
+    metric = [REGISTRY.get(name).name for name in metric or []]
+    by = [check_dimension(name) for name in by or []]
     for text in filters or []:
         parse_filter(text)
     st = state(ctx)
     zone = st.settings.tracker.timezone
     if reported_at is not None:
         at = local_moment(reported_at, zone, flag="--reported-at")
-        report = tasks.saved_report(st.store(), at, metric or [])
+        report = tasks.saved_report(st.store(), at, metric)
     else:
-        query = tasks.MetricsQuery(period or [], metric or [], by or [], filters or [])
+        query = tasks.MetricsQuery(period or [], metric, by, filters or [])
         day = local_today(today, zone)
         if save:
             kept = tasks.snapshot(st.settings, st.store(), day, query)
             report = kept.report
-            st.info(f"saved snapshot {kept.snapshot_id} ({len(report.rows)} rows)")
+            st.info(f"saved snapshot {kept.snapshot_id} ({plural(len(report.rows), 'row')})")
         else:
             report = tasks.metrics_report(st.settings, st.store(), day, query)
     _emit(st, report, fmt, output)
@@ -95,4 +111,4 @@ def _emit(st: AppState, report: Report, fmt: str, output: Path | None) -> None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        st.info(f"wrote {len(report.rows)} rows to {output}")
+        st.info(f"wrote {plural(len(report.rows), 'row')} to {output}")

@@ -10,7 +10,7 @@ import typer
 from tracker.errors import UsageError
 
 OUTPUT = typer.Option(
-    None, "--output", "-o", help="Write to FILE instead of stdout.", dir_okay=False
+    None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.", dir_okay=False
 )
 
 

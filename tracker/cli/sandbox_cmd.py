@@ -9,8 +9,19 @@ import typer
 from tracker.cli.common import state
 from tracker.errors import UsageError
 
+FAULTS_HELP = (
+    "Faults to inject: rules separated by ';', each KIND[@API[.ENDPOINT]][,OPT...]. "
+    "KIND: 429, 500, 503, expire (401 session expired), daily (daily API limit), drop "
+    "(connection closed), slow, or a data change during the sync: update, delete, "
+    "undelete, late, samestamp, harddelete, merge. API: salesforce|sf|hubspot|hs. "
+    "OPT: after=N, every=N, times=N, p=F, retry_after=S (429), delay=S (slow), n=N (data "
+    "kinds). Example: '429@hubspot,retry_after=1,every=10;500@sf.query,after=2'."
+)
+
 sandbox_app = typer.Typer(
-    help="The built-in CRM sandbox (Salesforce + HubSpot emulator).", no_args_is_help=True
+    help="The built-in CRM sandbox (Salesforce + HubSpot emulator).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -22,14 +33,16 @@ def register(app: typer.Typer) -> None:
 @sandbox_app.command("serve")
 def serve(
     ctx: typer.Context,
-    port: int = typer.Option(8765, help="Loopback port to listen on (0: any free port)."),
-    deals: int = typer.Option(2000, help="Deals to generate (100 to 1,000,000)."),
-    seed: int = typer.Option(7, help="Seed of the generated data (same seed, same data)."),
-    faults: str | None = typer.Option(
-        None,
-        help="Faults to inject, e.g. '429@hubspot,retry_after=1,every=10' "
-        "(grammar: connectors/sandbox/faults.py).",
+    port: int = typer.Option(
+        8765, metavar="PORT", help="Loopback port to listen on (0: any free port)."
     ),
+    deals: int = typer.Option(
+        2000, metavar="N", help="Deals to generate (100 to 1,000,000), deleted ones included."
+    ),
+    seed: int = typer.Option(
+        7, metavar="SEED", help="Seed of the generated data (same seed, same data)."
+    ),
+    faults: str | None = typer.Option(None, metavar="SPEC", help=FAULTS_HELP),
 ) -> None:
     """Serve seeded Salesforce and HubSpot APIs on 127.0.0.1 and print a ready-to-paste config."""
     from connectors.sandbox.faults import FaultSpecError, parse_spec

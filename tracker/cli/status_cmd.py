@@ -11,6 +11,7 @@ from rich.table import Table
 from tracker.cli.common import state
 from tracker.errors import UsageError
 from tracker.status import StoreStatus, build_status
+from tracker.wording import unknown_name
 
 COLUMNS = ("source", "kind", "last run", "outcome", "deals", "changed", "rejected", "data age")
 NUMERIC = ("deals", "changed", "rejected")
@@ -23,11 +24,12 @@ def register(app: typer.Typer) -> None:
 
 def status(
     ctx: typer.Context,
-    output_format: str = typer.Option("table", "--format", help="table or json."),
+    output_format: str = typer.Option("table", "--format", metavar="FORMAT", help="table or json."),
 ) -> None:
     """Show, per source: the last run, its outcome, records, and the age of the data."""
+    output_format = output_format.strip().lower()
     if output_format not in ("table", "json"):
-        raise UsageError(f"unknown format {output_format!r}; valid formats: table, json")
+        raise UsageError(unknown_name("format", output_format, ("table", "json")))
     st = state(ctx)
     report = build_status(st.settings, st.store(), datetime.now(UTC))
     if output_format == "json":

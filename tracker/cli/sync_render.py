@@ -6,8 +6,10 @@ from rich.console import Console
 from rich.table import Table
 
 from tracker.sync import SyncResult, SyncSummary
+from tracker.wording import plural
 
 MAX_REJECTS_SHOWN = 10
+ROWS_CHANGED = "rows changed: deals, accounts, owners and line items inserted or updated"
 
 SUMMARY_COLUMNS = (
     "source",
@@ -30,16 +32,14 @@ def print_result(err: Console, result: SyncResult) -> None:
     for rejected in result.rejected[:MAX_REJECTS_SHOWN]:
         err.print(f"warning: {name}: {rejected}", highlight=False, markup=False)
     if result.rejected_total > MAX_REJECTS_SHOWN:
-        err.print(
-            f"warning: {name}: {result.rejected_total - MAX_REJECTS_SHOWN} more rows rejected",
-            highlight=False,
-        )
+        more = plural(result.rejected_total - MAX_REJECTS_SHOWN, "more row")
+        err.print(f"warning: {name}: {more} rejected", highlight=False, markup=False)
 
 
 def summary_table(summary: SyncSummary) -> Table:
     """One row per source: outcome, deals, rows changed, deletions, rejects, calls, speed."""
     title = "Dry run: nothing was written" if summary.dry_run else "Sync summary"
-    table = Table(title=title)
+    table = Table(title=title, caption=ROWS_CHANGED)
     for col in SUMMARY_COLUMNS:
         label = "would change" if summary.dry_run and col == "rows changed" else col
         table.add_column(label, justify="left" if col in ("source", "outcome") else "right")

@@ -23,6 +23,7 @@ from tracker.errors import UsageError
 from tracker.metrics.frame import DIMENSIONS, NONE_VALUE
 from tracker.metrics.registry import REGISTRY, Field, MetricDef, MetricRegistry
 from tracker.periods import Period, parse_period
+from tracker.wording import unknown_name
 
 PERIOD_KEY = "_p"
 _EPOCH = date(1970, 1, 1)
@@ -58,10 +59,11 @@ class MetricRow:
 
 
 def check_dimension(name: str) -> str:
-    """``name`` if it is a dimension, else a ``UsageError`` listing them."""
-    if name not in DIMENSIONS:
-        raise UsageError(f"unknown dimension '{name}': choose from {', '.join(DIMENSIONS)}")
-    return name
+    """``name`` (any case) as a dimension, else a ``UsageError`` listing them."""
+    lowered = name.strip().lower()
+    if lowered not in DIMENSIONS:
+        raise UsageError(unknown_name("dimension", name, DIMENSIONS))
+    return lowered
 
 
 def required_fields(

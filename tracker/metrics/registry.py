@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from tracker.errors import UsageError
+from tracker.wording import unknown_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,11 +123,9 @@ class MetricRegistry:
     def get(self, name: str) -> MetricDef:
         """The metric called ``name``; an unknown name is a ``UsageError`` listing them."""
         try:
-            return self._metrics[name]
+            return self._metrics[name.strip().lower()]
         except KeyError:
-            raise UsageError(
-                f"unknown metric '{name}': choose from {', '.join(self._metrics)}"
-            ) from None
+            raise UsageError(unknown_name("metric", name, self._metrics)) from None
 
     def all(self) -> list[MetricDef]:
         """Every registered metric, in registration order."""

@@ -24,15 +24,17 @@ from tracker.errors import UsageError
 from tracker.metrics.compute import MetricRow
 from tracker.metrics.registry import REGISTRY, MetricRegistry, Unit
 from tracker.metrics.report import Report
+from tracker.wording import unknown_name
 
 FORMATS: tuple[str, ...] = ("table", "json", "csv")
 
 
 def check_format(name: str) -> str:
-    """``name`` if it is an output format, else a ``UsageError`` listing them."""
-    if name not in FORMATS:
-        raise UsageError(f"unknown format '{name}': choose from {', '.join(FORMATS)}")
-    return name
+    """``name`` (any case) as an output format, else a ``UsageError`` listing them."""
+    lowered = name.strip().lower()
+    if lowered not in FORMATS:
+        raise UsageError(unknown_name("format", name, FORMATS))
+    return lowered
 
 
 def _tidy(value: Any) -> Any:
