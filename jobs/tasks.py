@@ -148,7 +148,18 @@ def metrics_report(
         timezone=settings.tracker.timezone,
         currency=settings.tracker.currency,
         generated_at=now or datetime.now(UTC),
+        sources=list(settings.sources),
     )
+
+
+def orphan_sources(settings: Settings, store: Store) -> dict[str, int]:
+    """Sources whose deals are in the store but not in the config (left out of metrics),
+    with their live deal counts."""
+    return {
+        name: counts["deals_live"]
+        for name, counts in sorted(store.source_counts().items())
+        if name not in settings.sources
+    }
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ def test_editable_install_prints_no_packaging_warning(tmp_path: Path) -> None:
             "pip",
             "install",
             "--no-deps",
+            "--ignore-installed",  # never uninstall the project from the running venv
             "--quiet",
             "-e",
             str(ROOT),

@@ -1,61 +1,110 @@
-"""What ``tracker status`` shows: per source, the last run, its outcome and the data's age.
+"""What ``tracker status`` shows: per source, what the store holds, then its last run.
 
 Built from the store and the settings as plain values; the CLI only renders them (a table
-or JSON), so the scheduler, ``doctor`` and mail footers can reuse the same facts.
+or JSON), so the scheduler, ``doctor`` and mail footers can reuse the same facts. Times
+are given in the configured time zone, with their offset.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tracker.settings import Settings
-from tracker.store import Store
+from tracker.store import SOURCE_COUNT_KEYS, Store
 from tracker.wording import plural
+
+#: outcomes of a run that did not bring the source up to date
+FAILED_OUTCOMES = ("failed", "stopped", "interrupted")
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """The newest sync run of a source: when, how it ended, what it changed."""
+
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    deals_received: int
+    inserted: int | None  # rows (any table) new in the store; None for runs before it was kept
+    updated: int | None
+    deleted: int
+    rejected: int
+    unconverted: int
+    error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values (times as ISO text with their offset)."""
+        return {
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "outcome": self.outcome,
+            "deals_received": self.deals_received,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "rejected": self.rejected,
+            "unconverted": self.unconverted,
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
 class SourceStatus:
-    """One source as the store knows it."""
+    """One source: configured or not, what the store holds of it, its last run."""
 
     source: str
     kind: str | None
     configured: bool
-    last_run: datetime | None
-    outcome: str | None
-    deals: int
-    changed: int
-    rejected: int
-    error: str | None
+    holds: dict[str, int]
+    last_run: RunStatus | None
     last_success: datetime | None
     age: str
     warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        """Plain JSON values (times as ISO text)."""
-        data = asdict(self)
-        for key in ("last_run", "last_success"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
+        """Plain JSON values (times as ISO text with their offset)."""
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "configured": self.configured,
+            "store": dict(self.holds),
+            "last_run": self.last_run.as_json() if self.last_run else None,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "age": self.age,
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """The store's URL (password hidden) and every source configured or seen in it."""
+    """The store's URL (password hidden), the time zone of the times, every source."""
 
     store: str
+    timezone: str
     sources: list[SourceStatus]
+
+    @property
+    def orphans(self) -> list[str]:
+        """Sources with data in the store that the config no longer lists."""
+        return [s.source for s in self.sources if not s.configured]
 
     def as_json(self) -> dict[str, Any]:
         """The ``tracker status --format json`` document."""
-        return {"store": self.store, "sources": [s.as_json() for s in self.sources]}
+        return {
+            "store": self.store,
+            "timezone": self.timezone,
+            "sources": [s.as_json() for s in self.sources],
+            "orphans": self.orphans,
+        }
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
 
 
 def data_age(since: datetime | None, now: datetime) -> str:
@@ -79,30 +128,63 @@ def unconverted_warnings(counts: dict[str, Any], reporting_currency: str) -> lis
     ]
 
 
+def _run(row: dict[str, Any], zone: ZoneInfo) -> RunStatus:
+    counts: dict[str, Any] = row.get("counts") or {}
+    changed = sum((counts.get("changed") or {}).values())
+    inserted = sum(counts["inserted"].values()) if "inserted" in counts else None
+    started = _local(row["started_at"], zone)
+    assert started is not None
+    return RunStatus(
+        started_at=started,
+        finished_at=_local(row.get("finished_at"), zone),
+        outcome=row["outcome"],
+        deals_received=(counts.get("received") or {}).get("deals", 0),
+        inserted=inserted,
+        updated=None if inserted is None else changed - inserted,
+        deleted=counts.get("deleted", 0),
+        rejected=counts.get("rejected", 0),
+        unconverted=sum((counts.get("unconverted") or {}).values()),
+        error=row.get("error"),
+    )
+
+
+def _warnings(
+    name: str, configured: bool, row: dict[str, Any], run: RunStatus | None, currency: str
+) -> list[str]:
+    out: list[str] = []
+    if not configured:
+        out.append(
+            "not in the config: its data is left out of metrics; "
+            f"`tracker source drop {name}` deletes it"
+        )
+    if run is not None and run.outcome in FAILED_OUTCOMES:
+        out.append(f"last sync {run.outcome}: {run.error or 'no reason recorded'}")
+    out.extend(unconverted_warnings(row.get("counts") or {}, currency))
+    return out
+
+
 def build_status(settings: Settings, store: Store, now: datetime) -> StoreStatus:
-    """Every configured source and every source with runs in the store, by name."""
+    """Every configured source and every source with rows or runs in the store, by name."""
+    zone = settings.tracker.tz
     runs = {r["source"]: r for r in store.last_runs()}
-    success = {k: _aware(v) for k, v in store.last_success().items()}
+    success = store.last_success()
+    holds = store.source_counts()
     sources: list[SourceStatus] = []
-    for name in sorted(set(settings.sources) | set(runs)):
-        run = runs.get(name, {})
-        counts = run.get("counts") or {}
+    for name in sorted(set(settings.sources) | set(runs) | set(holds)):
+        row = runs.get(name, {})
         configured = name in settings.sources
+        run = _run(row, zone) if row else None
         last_ok = success.get(name)
         sources.append(
             SourceStatus(
                 source=name,
-                kind=settings.sources[name].kind if configured else run.get("kind"),
+                kind=settings.sources[name].kind if configured else row.get("kind"),
                 configured=configured,
-                last_run=_aware(run.get("started_at")),
-                outcome=run.get("outcome"),
-                deals=(counts.get("received") or {}).get("deals", 0),
-                changed=sum((counts.get("changed") or {}).values()),
-                rejected=counts.get("rejected", 0),
-                error=run.get("error"),
-                last_success=last_ok,
+                holds=holds.get(name, dict.fromkeys(SOURCE_COUNT_KEYS, 0)),
+                last_run=run,
+                last_success=_local(last_ok, zone),
                 age=data_age(last_ok, now),
-                warnings=unconverted_warnings(counts, settings.tracker.currency),
+                warnings=_warnings(name, configured, row, run, settings.tracker.currency),
             )
         )
-    return StoreStatus(store.display_url, sources)
+    return StoreStatus(store.display_url, settings.tracker.timezone, sources)

@@ -27,6 +27,9 @@ from tracker.errors import StoreError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+SOURCE_COUNT_KEYS = ("deals_live", "deals_deleted", "accounts", "owners", "line_items")
+#: every table holding rows of one source, children first
+SOURCE_TABLES = ("line_items", "deals", "accounts", "owners", "sync_cursors", "sync_runs")
 
 
 def metadata() -> MetaData:
@@ -198,6 +201,50 @@ class Store:
     def last_success(self) -> dict[str, datetime]:
         """When each source last finished a sync that stored its data (its "as of")."""
         return last_successful_syncs(self.engine)
+
+    def source_counts(self) -> dict[str, dict[str, int]]:
+        """source → rows it holds: ``deals_live``, ``deals_deleted``, ``accounts``,
+        ``owners``, ``line_items`` (live ones), for every source with any row."""
+        out: dict[str, dict[str, int]] = {}
+
+        def add(source: str, key: str, n: int) -> None:
+            out.setdefault(source, dict.fromkeys(SOURCE_COUNT_KEYS, 0))[key] += int(n)
+
+        with self.engine.connect() as conn:
+            deals = conn.exec_driver_sql(
+                "SELECT source, is_deleted, count(*) FROM deals GROUP BY source, is_deleted"
+            )
+            for source, deleted, n in deals:
+                add(source, "deals_deleted" if deleted else "deals_live", n)
+            for table, live in (
+                ("accounts", "WHERE NOT is_deleted"),
+                ("owners", ""),
+                ("line_items", "WHERE NOT is_deleted"),
+            ):
+                rows = conn.exec_driver_sql(
+                    f"SELECT source, count(*) FROM {table} {live} GROUP BY source"
+                )
+                for source, n in rows:
+                    add(source, table, n)
+        return out
+
+    def drop_source(self, source: str) -> dict[str, int]:
+        """Delete every row of ``source`` (records, cursor, runs) in one transaction, while
+        holding its sync lock; returns the rows deleted per table."""
+        from tracker.locks import source_lock
+
+        deleted: dict[str, int] = {}
+        with source_lock(self, source), self.engine.begin() as conn:
+            for table in SOURCE_TABLES:
+                result = conn.exec_driver_sql(
+                    f"DELETE FROM {table} WHERE source = {self._placeholder}", (source,)
+                )
+                deleted[table] = max(result.rowcount, 0)
+        return deleted
+
+    @property
+    def _placeholder(self) -> str:
+        return "?" if self.engine.dialect.name == "sqlite" else "%s"
 
 
 def last_successful_syncs(engine: Engine) -> dict[str, datetime]:

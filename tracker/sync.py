@@ -76,6 +76,7 @@ class SyncResult:
             "api_calls": self.api_calls,
             "received": self.counts.received,
             "changed": self.counts.changed,
+            "inserted": self.counts.inserted,
             "deleted": self.counts.deleted,
             "rejected": self.rejected_total,
             "rejected_examples": [str(r) for r in self.rejected[:MAX_REJECTS_KEPT]],

@@ -88,21 +88,24 @@ LINE_ITEMS = spec_from_record("line_items", LineItemRecord)
 
 @dataclass
 class WriteCounts:
-    """What a write did, per table: rows received and rows inserted or changed."""
+    """What a write did, per table: rows received, rows inserted or changed (``changed``)
+    and, of those, rows inserted (new keys); plus the deals marked deleted."""
 
     received: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
+    inserted: dict[str, int] = field(default_factory=dict)
     deleted: int = 0
 
-    def add(self, table: str, received: int, changed: int) -> None:
+    def add(self, table: str, received: int, changed: int, inserted: int = 0) -> None:
         """Accumulate the counts of one statement."""
         self.received[table] = self.received.get(table, 0) + received
         self.changed[table] = self.changed.get(table, 0) + changed
+        self.inserted[table] = self.inserted.get(table, 0) + inserted
 
     def merge(self, other: WriteCounts) -> None:
         """Accumulate another write's counts into this one."""
         for table, n in other.received.items():
-            self.add(table, n, other.changed.get(table, 0))
+            self.add(table, n, other.changed.get(table, 0), other.inserted.get(table, 0))
         self.deleted += other.deleted
 
 
@@ -322,14 +325,15 @@ class BatchWriter:
         arriving_deleted = [d.external_id for d in batch.deals if d.is_deleted]
         if arriving_deleted:
             counts.deleted += len(self._live_among(arriving_deleted))
+        items = [li for d in batch.deals if d.line_items is not None for li in d.line_items]
         for spec, records in (
             (ACCOUNTS, batch.accounts),
             (OWNERS, batch.owners),
             (DEALS, batch.deals),
+            (LINE_ITEMS, items),
         ):
-            counts.add(spec.table, len(records), self.upsert(spec, records, synced_at))
-        items = [li for d in batch.deals if d.line_items is not None for li in d.line_items]
-        counts.add(LINE_ITEMS.table, len(items), self.upsert(LINE_ITEMS, items, synced_at))
+            changed = self.upsert(spec, records, synced_at)
+            counts.add(spec.table, len(records), changed, len(self.new_keys[spec.table]))
         # a deal inserted just now has no stored line items to drop
         inserted = self.new_keys.get(DEALS.table, set())
         complete = [

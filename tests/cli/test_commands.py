@@ -66,26 +66,42 @@ def test_sync_status_and_resync(config: Path) -> None:
     assert code == 0
     status = json.loads(out)
     [row] = status["sources"]
-    assert (row["source"], row["outcome"], row["deals"], row["changed"]) == (
-        "export",
-        "ok",
-        120,
-        138,
-    )
-    assert row["age"].endswith("s ago")
+    run = row["last_run"]
+    # 120 deals, 12 accounts and 6 owners, all new
+    assert (row["source"], run["outcome"], run["deals_received"]) == ("export", "ok", 120)
+    assert (run["inserted"], run["updated"], run["deleted"], run["rejected"]) == (138, 0, 0, 0)
+    assert row["store"] == {
+        "deals_live": 120,
+        "deals_deleted": 0,
+        "accounts": 12,
+        "owners": 6,
+        "line_items": 0,
+    }
+    assert row["age"].endswith("s ago") and row["warnings"] == [] and status["orphans"] == []
     code, out, _ = invoke("--config", str(config), "--quiet", "sync", "export")
     assert code == 0 and out == ""
     status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
-    assert status["sources"][0]["changed"] == 0
+    again = status["sources"][0]["last_run"]
+    assert (again["inserted"], again["updated"]) == (0, 0)
+    assert status["sources"][0]["store"]["deals_live"] == 120
     code, out, _ = invoke("--config", str(config), "status")
-    assert code == 0 and "export" in out and "ok" in out
+    assert code == 0
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert "export (csv)" in lines
+    assert "  holds       120 deals (0 deleted), 12 accounts, 6 owners, 0 line items" in lines
+    assert any(line.startswith("  last sync   ") and line.endswith(": ok") for line in lines)
+    assert (
+        "  changes     120 deals read; 0 rows new, 0 updated; 0 deals deleted, 0 rejected, "
+        "0 unconverted" in lines
+    )
 
 
 def test_dry_run_writes_nothing(config: Path) -> None:
     code, out, _ = invoke("--config", str(config), "sync", "--dry-run")
     assert code == 0 and "Dry run: nothing was written" in out
     status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
-    assert status["sources"][0]["outcome"] is None
+    assert status["sources"][0]["last_run"] is None
+    assert status["sources"][0]["store"]["deals_live"] == 0
 
 
 def test_tracker_config_env_is_used(config: Path) -> None:
@@ -276,5 +292,5 @@ def test_a_busy_source_does_not_stop_the_others(config: Path, tmp_path: Path) ->
     assert code == 3
     assert "error: export: another sync of source 'export' is running" in err
     status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
-    outcomes = {s["source"]: s["outcome"] for s in status["sources"]}
+    outcomes = {s["source"]: s["last_run"]["outcome"] for s in status["sources"]}
     assert outcomes["other"] == "ok"

@@ -58,7 +58,10 @@ def config(tmp_path: Path) -> Path:
     store.close()
     path = tmp_path / "tracker.toml"
     path.write_text(
-        f'[tracker]\ntimezone = "UTC"\ncurrency = "EUR"\n\n[store]\nurl = "{url}"\n',
+        f'[tracker]\ntimezone = "UTC"\ncurrency = "EUR"\n\n[store]\nurl = "{url}"\n'
+        # the deals above are this source's (metrics count configured sources only)
+        '[sources.crm]\nkind = "csv"\npath = "crm.csv"\n[sources.crm.columns]\nid = "id"\n'
+        'stage = "stage"\n[sources.crm.stages]\nwon = ["Won"]\nlost = ["Lost"]\n',
         encoding="utf-8",
     )
     return path

@@ -201,3 +201,31 @@ def test_records_models_and_migrated_schema_have_one_column_list(
     with store.engine.connect() as conn:
         migrated = {c["name"] for c in inspect(conn).get_columns(spec.table)}
     assert from_records == from_models == migrated
+
+
+def test_source_counts_and_drop_source(store: Store) -> None:
+    line = LineItemRecord(external_id="L1", deal_external_id="D1", quantity=1.0, total=5.0)
+    batch = Batch(
+        accounts=[
+            AccountRecord(external_id="A1"),
+            AccountRecord(external_id="A2", is_deleted=True),
+        ],
+        owners=[OwnerRecord(external_id="U1")],
+        deals=[deal(1, line_items=[line]), deal(2), deal(3, is_deleted=True)],
+    )
+    write(store, batch, source="s")
+    write(store, Batch(deals=[deal(9)]), source="t")
+    assert store.source_counts() == {
+        "s": {"deals_live": 2, "deals_deleted": 1, "accounts": 1, "owners": 1, "line_items": 1},
+        "t": {"deals_live": 1, "deals_deleted": 0, "accounts": 0, "owners": 0, "line_items": 0},
+    }
+    deleted = store.drop_source("s")
+    assert deleted == {
+        "line_items": 1,
+        "deals": 3,
+        "accounts": 2,
+        "owners": 1,
+        "sync_cursors": 0,
+        "sync_runs": 0,
+    }
+    assert set(store.source_counts()) == {"t"}

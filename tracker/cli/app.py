@@ -145,11 +145,21 @@ def _register() -> None:
         init_cmd,
         metrics_cmd,
         sandbox_cmd,
+        source_cmd,
         status_cmd,
         sync_cmd,
     )
 
-    for module in (init_cmd, sync_cmd, status_cmd, metrics_cmd, config_cmd, db_cmd, sandbox_cmd):
+    for module in (
+        init_cmd,
+        sync_cmd,
+        status_cmd,
+        metrics_cmd,
+        config_cmd,
+        db_cmd,
+        source_cmd,
+        sandbox_cmd,
+    ):
         module.register(app)
 
 

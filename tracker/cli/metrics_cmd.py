@@ -79,6 +79,13 @@ def metrics(
         parse_filter(text)
     st = state(ctx)
     zone = st.settings.tracker.timezone
+    for name, deals in tasks.orphan_sources(st.settings, st.store()).items():
+        st.err.print(
+            f"warning: source {name!r} is not in the config: {plural(deals, 'deal')} left out "
+            f"of metrics; `tracker source drop {name}` deletes them",
+            highlight=False,
+            markup=False,
+        )
     if reported_at is not None:
         at = local_moment(reported_at, zone, flag="--reported-at")
         report = tasks.saved_report(st.store(), at, metric)

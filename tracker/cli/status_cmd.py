@@ -1,4 +1,4 @@
-"""``tracker status``: per source, the last sync and how old the data is."""
+"""``tracker status``: per source, what the store holds, then its last sync and warnings."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from tracker.cli.common import state
 from tracker.errors import UsageError
-from tracker.status import StoreStatus, build_status
-from tracker.wording import unknown_name
+from tracker.status import RunStatus, SourceStatus, build_status
+from tracker.wording import plural, unknown_name
 
-COLUMNS = ("source", "kind", "last run", "outcome", "deals", "changed", "rejected", "data age")
-NUMERIC = ("deals", "changed", "rejected")
+FORMATS = ("table", "json")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,37 +26,64 @@ def status(
     ctx: typer.Context,
     output_format: str = typer.Option("table", "--format", metavar="FORMAT", help="table or json."),
 ) -> None:
-    """Show, per source: the last run, its outcome, records, and the age of the data."""
+    """Show, per source: the deals, accounts, owners and line items the store holds, then
+    the last sync (when, outcome, what it changed), the age of the data and any warning."""
     output_format = output_format.strip().lower()
-    if output_format not in ("table", "json"):
-        raise UsageError(unknown_name("format", output_format, ("table", "json")))
+    if output_format not in FORMATS:
+        raise UsageError(unknown_name("format", output_format, FORMATS))
     st = state(ctx)
     report = build_status(st.settings, st.store(), datetime.now(UTC))
     if output_format == "json":
         st.out.print_json(json.dumps(report.as_json()))
         return
-    st.out.print(_table(report))
+    st.out.print(
+        f"Store {report.store} (times in {report.timezone})", highlight=False, markup=False
+    )
     for source in report.sources:
-        for warning in source.warnings:
-            st.err.print(f"warning: {source.source}: {warning}", highlight=False, markup=False)
+        st.out.print()
+        st.out.print(_block(source))
 
 
-def _table(report: StoreStatus) -> Table:
-    table = Table(title=f"Store: {report.store}")
-    for col in COLUMNS:
-        table.add_column(col, justify="right" if col in NUMERIC else "left")
-    for s in report.sources:
-        outcome = s.outcome or "-"
-        if s.error:
-            outcome = f"{outcome}: {s.error}"
-        table.add_row(
-            s.source if s.configured else f"{s.source} (not configured)",
-            s.kind or "-",
-            s.last_run.isoformat()[:19] if s.last_run else "-",
-            outcome,
-            f"{s.deals:,}",
-            f"{s.changed:,}",
-            f"{s.rejected:,}",
-            s.age,
-        )
-    return table
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %z")
+
+
+def _holds(holds: dict[str, int]) -> str:
+    return (
+        f"{plural(holds['deals_live'], 'deal')} ({holds['deals_deleted']:,} deleted), "
+        f"{plural(holds['accounts'], 'account')}, {plural(holds['owners'], 'owner')}, "
+        f"{plural(holds['line_items'], 'line item')}"
+    )
+
+
+def _changes(run: RunStatus) -> str:
+    rows = (
+        f"{run.inserted:,} rows new, {run.updated:,} updated"
+        if run.inserted is not None and run.updated is not None
+        else "rows changed not recorded"
+    )
+    return (
+        f"{plural(run.deals_received, 'deal')} read; {rows}; {run.deleted:,} deals deleted, "
+        f"{run.rejected:,} rejected, {run.unconverted:,} unconverted"
+    )
+
+
+def _block(source: SourceStatus) -> Table:
+    """One source as labelled lines: what the store holds, the last sync, the data's age."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    configured = "" if source.configured else ", not in the config"
+    grid.add_row(Text(f"{source.source} ({source.kind or '?'}{configured})"), "")
+    grid.add_row("  holds", Text(_holds(source.holds)))
+    run = source.last_run
+    if run is None:
+        grid.add_row("  last sync", "never synced")
+    else:
+        grid.add_row("  last sync", Text(f"{_when(run.started_at)}: {run.outcome}"))
+        grid.add_row("  changes", Text(_changes(run)))
+    good = f" (last good sync {_when(source.last_success)})" if source.last_success else ""
+    grid.add_row("  data age", Text(f"{source.age}{good}"))
+    for warning in source.warnings:
+        grid.add_row(Text("  warning", style="bold yellow"), Text(warning))
+    return grid

@@ -68,8 +68,13 @@ def _line_items_subquery(needed: set[str]) -> Any:
     )
 
 
-def deals_query(fields: Iterable[Field | str], dimensions: Iterable[str]) -> Select[Any]:
-    """The SELECT behind :func:`load_deals` (exposed for inspection and the benchmark)."""
+def deals_query(
+    fields: Iterable[Field | str],
+    dimensions: Iterable[str],
+    sources: Sequence[str] | None = None,
+) -> Select[Any]:
+    """The SELECT behind :func:`load_deals` (exposed for inspection and the benchmark);
+    ``sources`` keeps only the deals of those sources (``None``: every source)."""
     needed = set(raw_columns(fields, dimensions))
     deals = _table(Deal)
     owners = _table(Owner)
@@ -104,7 +109,10 @@ def deals_query(fields: Iterable[Field | str], dimensions: Iterable[str]) -> Sel
             and_(items.c.source == deals.c.source, items.c.deal_external_id == deals.c.external_id),
         )
         columns.extend(items.c[name] for name in sorted(needed & _LINE_ITEM_COLUMNS))
-    return select(*columns).select_from(joined).where(not_(deals.c.is_deleted)).order_by(deals.c.id)
+    query = select(*columns).select_from(joined).where(not_(deals.c.is_deleted))
+    if sources is not None:
+        query = query.where(deals.c.source.in_(list(sources)))
+    return query.order_by(deals.c.id)
 
 
 _FLOAT_COLUMNS = {"amount_reporting", "amount", "list_amount", "cost_amount"} | _LINE_ITEM_COLUMNS
@@ -123,7 +131,10 @@ def _column(name: str, values: Sequence[Any]) -> np.ndarray[Any, Any]:
 
 
 def load_deals(
-    engine: Engine, fields: Iterable[Field | str], dimensions: Iterable[str]
+    engine: Engine,
+    fields: Iterable[Field | str],
+    dimensions: Iterable[str],
+    sources: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The raw rows ``frame.prepare`` expects: live deals with the needed columns only.
 
@@ -131,7 +142,7 @@ def load_deals(
     (dates may arrive as ISO text on SQLite, as date objects on PostgreSQL; ``prepare``
     parses both, vectorised), which keeps loading a million deals cheap.
     """
-    query = deals_query(list(fields), list(dimensions))
+    query = deals_query(list(fields), list(dimensions), sources)
     compiled = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
     with engine.connect() as conn:
         result = conn.exec_driver_sql(str(compiled))
@@ -151,11 +162,13 @@ def build_report(
     timezone: str,
     currency: str,
     generated_at: datetime,
+    sources: Sequence[str] | None = None,
 ) -> Report:
-    """Load what ``request`` needs from the store, compute it, and wrap it as a report."""
+    """Load what ``request`` needs from the store, compute it, and wrap it as a report;
+    with ``sources``, only those sources' deals count (and only their sync times show)."""
     fields = required_fields(request.metrics)
     dimensions = request_dimensions(request)
-    raw = load_deals(engine, fields, dimensions)
+    raw = load_deals(engine, fields, dimensions, sources)
     frame = prepare(
         raw,
         timezone=timezone,
@@ -167,6 +180,10 @@ def build_report(
         timezone=timezone,
         definitions_version=DEFINITIONS_VERSION,
         generated_at=generated_at,
-        as_of=last_syncs(engine),
+        as_of={
+            name: at
+            for name, at in last_syncs(engine).items()
+            if sources is None or name in sources
+        },
         rows=compute(frame, request),
     )
