@@ -122,6 +122,7 @@ class MetricsQuery:
     metrics: Sequence[str] = ()
     by: Sequence[str] = ()
     filters: Sequence[str] = ()
+    cross: bool = True  # several ``by`` dimensions give their combinations, as a pivot does
 
 
 def metrics_report(
@@ -141,6 +142,7 @@ def metrics_report(
         metrics=list(query.metrics),
         by=list(query.by),
         filters=list(query.filters),
+        cross=query.cross,
     )
     return build_report(
         store.engine,
@@ -150,6 +152,12 @@ def metrics_report(
         generated_at=now or datetime.now(UTC),
         sources=list(settings.sources),
     )
+
+
+def live_deals(settings: Settings, store: Store) -> int:
+    """How many live deals of the configured sources the store holds."""
+    counts = store.source_counts()
+    return sum(counts[name]["deals_live"] for name in settings.sources if name in counts)
 
 
 def orphan_sources(settings: Settings, store: Store) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -106,7 +108,11 @@ def test_json_output_for_periods_and_breakdowns(config: Path) -> None:
 def test_default_period_is_this_quarter_and_table_is_for_people(config: Path) -> None:
     code, out, _ = invoke(config, "--today", "2026-11-25", "-m", "revenue", "-m", "win_rate")
     assert code == 0
-    assert "2026-Q4" in out and "99.00 EUR" in out and "100.0 %" in out
+    lines = [" ".join(line.split()) for line in out.splitlines() if line.strip()]
+    # Q4 holds deal c only: won, 99 EUR
+    assert lines[0] == "2026-Q4 · UTC"
+    assert [line for line in lines if line.startswith("company")] == ["company 99 100.0 %"]
+    assert "(EUR)" in out
 
 
 def test_filters_csv_to_a_file_and_save(config: Path, tmp_path: Path) -> None:
@@ -171,3 +177,107 @@ def test_reported_at_shows_what_was_saved_even_after_the_data_changed(
     assert code == 1 and err.startswith("error: no metrics snapshot was saved at or before 2000")
     code, _, err = invoke(config, "--reported-at", "last week")
     assert code == 2 and err.startswith("error: bad --reported-at 'last week'")
+
+
+# ---------------------------------------------------------------- the table for people
+
+
+def _lines(out: str) -> list[str]:
+    return [" ".join(line.split()) for line in out.splitlines() if line.strip()]
+
+
+def test_several_by_are_crossed_with_both_keys_in_the_scope(config: Path) -> None:
+    code, out, _ = invoke(
+        config, "-p", "2026-Q3", "-m", "revenue", "--by", "team", "--by", "owner", "-f", "json"
+    )
+    assert code == 0
+    got = [(r["scope"], r["value"]) for r in json.loads(out)["rows"]]
+    # Q3: a (EMEA, Ann) won 1500; b (US, Bob) lost
+    assert got == [
+        ({}, 1500.0),
+        ({"team": "EMEA", "owner": "Ann"}, 1500.0),
+        ({"team": "US", "owner": "Bob"}, 0.0),
+    ]
+    code, out, _ = invoke(config, "-p", "2026-Q3", "-m", "revenue", "--by", "team", "--by", "owner")
+    lines = _lines(out)
+    assert "EMEA / Ann 1,500" in lines and "US / Bob 0" in lines and "company 1,500" in lines
+
+
+def test_a_filter_is_the_scope_of_the_total_row(config: Path) -> None:
+    code, out, _ = invoke(
+        config, "-p", "2026", "-m", "revenue", "--filter", "team=US", "--by", "owner"
+    )
+    assert code == 0
+    lines = _lines(out)
+    assert "team=US 99" in lines and "Bob 99" in lines and "company 99" not in lines
+    document = json.loads(invoke(config, "-p", "2026", "--filter", "team=US", "-f", "json")[1])
+    assert document["filters"] == {"team": ["US"]}
+
+
+def test_a_filter_value_not_in_the_data_is_named(config: Path) -> None:
+    code, out, err = invoke(config, "--filter", "team=Mars")
+    assert code == 2 and out == ""
+    assert err == "error: team 'Mars' not found; values: EMEA, US\n"
+
+
+def test_an_empty_store_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path / "empty.db"}"\n[sources.crm]\nkind = "csv"\n'
+        'path = "crm.csv"\n[sources.crm.columns]\nid = "id"\nstage = "stage"\n'
+        '[sources.crm.stages]\nwon = ["Won"]\nlost = ["Lost"]\n',
+        encoding="utf-8",
+    )
+    code, out, err = invoke(path)
+    assert (code, out, err) == (0, "", "no deals yet: run `tracker sync`\n")
+
+
+def test_every_metric_fits_80_columns_with_no_figure_cut(config: Path, tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tracker.db'}")
+    insert(
+        store.engine,
+        [
+            deal(
+                "big",
+                won=True,
+                close_date=date(2026, 8, 2),
+                amount=12_345_678.9,
+                owner_external_id="o9",
+                owner_name="Maximiliana Bartholomew-Fitzgerald de la Vega",
+                team="Enterprise Strategic Accounts",
+            )
+        ],
+    )
+    store.close()
+    code, out, _ = invoke(config, "-p", "2026-Q3", "--by", "owner")
+    assert code == 0
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 80
+    # Q3 revenue: 1,500 + 12,345,678.9 in whole units; the big deal's owner alone
+    assert "12,347,179" in out and "12,345,679" in out
+
+
+def test_csv_carries_no_binary_noise(config: Path, tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'tracker.db'}")
+    insert(
+        store.engine,
+        [
+            deal("x", won=True, close_date=date(2025, 2, 1), amount=0.1),
+            deal("y", won=True, close_date=date(2025, 2, 2), amount=0.2),
+        ],
+    )
+    store.close()
+    code, out, _ = invoke(config, "-p", "2025-Q1", "-m", "revenue", "-f", "csv")
+    assert code == 0
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert row["value"] == "0.3"  # 0.1 + 0.2 is 0.30000000000000004 in binary
+
+
+def test_detail_shows_n_and_coverage(config: Path) -> None:
+    code, out, _ = invoke(config, "-p", "2026-Q3", "-m", "win_rate", "--detail")
+    assert code == 0
+    cells = [
+        " ".join(line.replace("│", " ").replace("┃", " ").split()) for line in out.splitlines()
+    ]
+    assert "metric period scope value n coverage" in cells
+    # a won, b lost: 50 % over 2 deals, full coverage
+    assert "win_rate 2026-Q3 company 50.0 % 2 100.0 %" in cells

@@ -55,7 +55,15 @@ def _report() -> Report:
 
 def test_json_contract() -> None:
     document = json.loads(to_json(_report()))
-    assert list(document) == ["timezone", "definitions_version", "generated_at", "as_of", "rows"]
+    assert list(document) == [
+        "timezone",
+        "definitions_version",
+        "generated_at",
+        "as_of",
+        "filters",
+        "rows",
+    ]
+    assert document["filters"] == {}
     assert document["timezone"] == "UTC"
     assert document["definitions_version"] == 1
     assert document["generated_at"] == "2026-11-25T08:30:00+00:00"

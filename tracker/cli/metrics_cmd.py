@@ -17,6 +17,7 @@ from tracker.metrics.frame import DIMENSIONS
 from tracker.metrics.report import Report
 from tracker.periods import PERIOD_FORMS
 from tracker.reports.metrics import FORMATS, check_format, to_csv, to_json, to_table
+from tracker.reports.pivot import pivot_tables
 from tracker.wording import plural
 
 
@@ -64,6 +65,9 @@ def metrics(
         metavar="DATE",
         help="Evaluation date for relative periods (default: today, local).",
     ),
+    detail: bool = typer.Option(
+        False, "--detail", help="One line per value, with n (deals) and coverage."
+    ),
     reported_at: str | None = typer.Option(
         None,
         "--reported-at",
@@ -98,21 +102,28 @@ def metrics(
             st.info(f"saved snapshot {kept.snapshot_id} ({plural(len(report.rows), 'row')})")
         else:
             report = tasks.metrics_report(st.settings, st.store(), day, query)
-    _emit(st, report, fmt, output)
+    _emit(st, report, fmt, output, detail)
 
 
-def _emit(st: AppState, report: Report, fmt: str, output: Path | None) -> None:
+def _emit(st: AppState, report: Report, fmt: str, output: Path | None, detail: bool) -> None:
     if fmt == "json":
         text = to_json(report)
     elif fmt == "csv":
         text = to_csv(report)
     else:
-        table = to_table(report, st.settings.tracker.currency)
-        if output is None:
-            st.out.print(table)
+        if not detail and tasks.live_deals(st.settings, st.store()) == 0:
+            st.err.print("no deals yet: run `tracker sync`", highlight=False, markup=False)
             return
-        console = Console(record=True, width=120, file=io.StringIO())
-        console.print(table)
+        # fit a terminal's width; files and pipes get 80 columns
+        width = st.out.width if output is None and st.out.is_terminal else 80
+        console = Console(record=True, width=width, file=io.StringIO())
+        tables = (
+            [to_table(report, st.settings.tracker.currency)]
+            if detail
+            else (pivot_tables(report, st.settings.tracker.currency, width))
+        )
+        for table in tables:
+            console.print(table)
         text = console.export_text()
     if output is None:
         typer.echo(text, nl=False)

@@ -33,7 +33,9 @@ Value = float | int | None
 
 @dataclass(frozen=True, slots=True)
 class MetricRequest:
-    """What to compute: metrics × periods, company-wide plus one breakdown per ``by``.
+    """What to compute: metrics × periods, company-wide plus one breakdown per ``by``, or
+    with ``cross`` one breakdown by every ``by`` dimension together (team × owner rows, as
+    a pivot table does: only the combinations that occur).
 
     ``filters`` keeps only deals whose dimension value is one of the given values ('' or
     None selects deals without a value).
@@ -43,6 +45,14 @@ class MetricRequest:
     periods: tuple[Period, ...]
     by: tuple[str, ...] = ()
     filters: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+    cross: bool = False
+
+    @property
+    def scopes(self) -> list[tuple[str, ...]]:
+        """The breakdowns, company-wide (``()``) first."""
+        if self.cross and self.by:
+            return [(), tuple(self.by)]
+        return [(), *((dim,) for dim in self.by)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,26 +165,42 @@ class PeriodData:
 
 
 def apply_filters(frame: pd.DataFrame, filters: Mapping[str, Sequence[str | None]]) -> pd.DataFrame:
-    """Keep deals whose dimension values match every filter (any of its values)."""
+    """Keep deals whose dimension values match every filter (any of its values).
+
+    A value no deal has is a ``UsageError`` naming the values there are (a typo would
+    otherwise read as a scope with nothing in it).
+    """
     if not filters:
         return frame
     keep = np.ones(len(frame), dtype=bool)
     for dim, values in filters.items():
         check_dimension(dim)
+        column = frame[dim].astype(object)
+        present = set(pd.unique(column))
         wanted = [NONE_VALUE if v is None else v for v in values]
-        keep &= frame[dim].astype(object).isin(wanted).to_numpy()
+        for value, raw in zip(wanted, values, strict=True):
+            if value not in present and len(frame):
+                shown = sorted(str(v) for v in present if v != NONE_VALUE)
+                raise UsageError(
+                    f"{dim} '{raw or ''}' not found; values: {', '.join(shown) or 'none'}"
+                )
+        keep &= column.isin(wanted).to_numpy()
     return frame[keep]
 
 
-def _dimension_values(
-    frame: pd.DataFrame, dims: Sequence[str], relevant: np.ndarray[Any, Any]
-) -> dict[str, list[str]]:
-    """Each dimension's values among relevant deals, sorted, '' (none) last."""
-    out: dict[str, list[str]] = {}
-    for dim in dims:
-        present = pd.unique(frame.loc[relevant, dim].astype(object))
-        out[dim] = sorted(present, key=lambda v: (v == NONE_VALUE, str(v)))
-    return out
+def _sort_key(combo: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(item for v in combo for item in (v == NONE_VALUE, str(v)))
+
+
+def _scope_values(
+    frame: pd.DataFrame, scope: tuple[str, ...], relevant: np.ndarray[Any, Any]
+) -> list[tuple[Any, ...]]:
+    """The value combinations of ``scope``'s dimensions among relevant deals, sorted with
+    '' (none) last in each dimension."""
+    if not scope:
+        return [()]
+    present = frame.loc[relevant, list(scope)].astype(object).drop_duplicates()
+    return sorted(present.itertuples(index=False, name=None), key=_sort_key)
 
 
 def _relevant(frame: pd.DataFrame, periods: Sequence[Period]) -> np.ndarray[Any, Any]:
@@ -190,19 +216,26 @@ def _relevant(frame: pd.DataFrame, periods: Sequence[Period]) -> np.ndarray[Any,
 
 
 def _complete(
-    out: pd.DataFrame, definition: MetricDef, layer_size: int, dim: str | None, values: list[str]
+    out: pd.DataFrame,
+    definition: MetricDef,
+    layer_size: int,
+    scope: tuple[str, ...],
+    combos: list[tuple[Any, ...]],
 ) -> pd.DataFrame:
-    """Reindex a metric's output on every period × dimension value, filling empty groups."""
-    if dim is None:
+    """Reindex a metric's output on every period × scope value, filling empty groups."""
+    if not scope:
         full: pd.Index[Any] = pd.Index(range(layer_size), name=PERIOD_KEY)
     else:
-        full = pd.MultiIndex.from_product([range(layer_size), values], names=[PERIOD_KEY, dim])
+        names = [PERIOD_KEY, *scope]
+        full = pd.MultiIndex.from_tuples(
+            [(p, *combo) for p in range(layer_size) for combo in combos], names=names
+        )
         out.index = pd.MultiIndex.from_arrays(
             [
                 out.index.get_level_values(0).astype("int64"),
-                out.index.get_level_values(1).astype(object),
+                *(out.index.get_level_values(i + 1).astype(object) for i in range(len(scope))),
             ],
-            names=[PERIOD_KEY, dim],
+            names=names,
         )
     out = out.reindex(full)
     out["value"] = out["value"].astype("float64")
@@ -226,15 +259,17 @@ def _clean(value: Any, as_int: bool = False) -> Value:
 
 
 def _to_rows(
-    definition: MetricDef, period: Period, dim: str | None, part: pd.DataFrame
+    definition: MetricDef, period: Period, dims: tuple[str, ...], part: pd.DataFrame
 ) -> list[MetricRow]:
     as_int = definition.unit == "count"
-    labels: list[Any] = list(part.index.get_level_values(dim)) if dim else [None]
+    columns = [list(part.index.get_level_values(dim)) for dim in dims]
+    labels: list[tuple[Any, ...]] = list(zip(*columns, strict=True)) if dims else [()]
     rows: list[MetricRow] = []
-    for record, label in zip(part.to_dict("records"), labels, strict=True):
-        scope: dict[str, str | None] = {}
-        if dim is not None:
-            scope[dim] = None if label == NONE_VALUE else str(label)
+    for record, combo in zip(part.to_dict("records"), labels, strict=True):
+        scope: dict[str, str | None] = {
+            dim: None if label == NONE_VALUE else str(label)
+            for dim, label in zip(dims, combo, strict=True)
+        }
         stats = {
             name: _clean(record.get(name), name in definition.count_stats)
             for name in definition.stats
@@ -259,32 +294,34 @@ def compute(
     """Compute ``request`` over a prepared deals frame.
 
     Rows come ordered by metric (request order), period (request order), then scope:
-    company-wide first, then each ``by`` dimension with its values sorted ('' last). Every
-    period × scope value gets a row, with the metric's empty value when no deal qualifies.
+    company-wide first, then each breakdown (``MetricRequest.scopes``) with its values
+    sorted ('' last). Every period × scope value among the deals dated in the requested
+    periods gets a row, with the metric's empty value when no deal qualifies.
     """
     definitions = [registry.get(name) for name in request.metrics]
     for name in request.by:
         check_dimension(name)
     frame = apply_filters(frame, request.filters)
     periods = list(request.periods)
-    values = _dimension_values(frame, request.by, _relevant(frame, periods))
-    scopes: list[str | None] = [None, *request.by]
+    relevant = _relevant(frame, periods)
+    scopes = request.scopes
+    values = [_scope_values(frame, scope, relevant) for scope in scopes]
     found: dict[tuple[int, int, int], pd.DataFrame] = {}
     for layer in _layers(periods):
         data = PeriodData(frame, [periods[i] for i in layer])
         for m_index, definition in enumerate(definitions):
-            for s_index, dim in enumerate(scopes):
-                keys = [PERIOD_KEY] if dim is None else [PERIOD_KEY, dim]
-                out = definition.compute(data, keys)
-                out = _complete(out, definition, len(layer), dim, values.get(dim or "", []))
+            for s_index, scope in enumerate(scopes):
+                out = definition.compute(data, [PERIOD_KEY, *scope])
+                out = _complete(out, definition, len(layer), scope, values[s_index])
                 positions = out.index.get_level_values(0).to_numpy()
                 for local, p_index in enumerate(layer):
                     found[(m_index, p_index, s_index)] = out[positions == local]
     rows: list[MetricRow] = []
     for m_index, definition in enumerate(definitions):
         for p_index, period in enumerate(periods):
-            for s_index, dim in enumerate(scopes):
-                rows.extend(_to_rows(definition, period, dim, found[(m_index, p_index, s_index)]))
+            for s_index, scope in enumerate(scopes):
+                part = found[(m_index, p_index, s_index)]
+                rows.extend(_to_rows(definition, period, scope, part))
     return rows
 
 
@@ -304,11 +341,13 @@ def build_request(
     metrics: Sequence[str] = (),
     by: Sequence[str] = (),
     filters: Sequence[str] = (),
+    cross: bool = False,
     registry: MetricRegistry = REGISTRY,
 ) -> MetricRequest:
     """A request from command-line style arguments; bad values raise ``UsageError``.
 
-    No metrics means every registered metric; no periods means ``this-quarter``.
+    No metrics means every registered metric; no periods means ``this-quarter``; ``cross``
+    crosses the ``by`` dimensions (see ``MetricRequest``).
     """
     names = [registry.get(name).name for name in metrics] or registry.names()
     dims = [check_dimension(name) for name in by]
@@ -322,4 +361,5 @@ def build_request(
         periods=tuple(dict.fromkeys(parsed)),
         by=tuple(dict.fromkeys(dims)),
         filters={dim: tuple(values) for dim, values in wanted.items()},
+        cross=cross,
     )

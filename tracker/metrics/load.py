@@ -186,4 +186,5 @@ def build_report(
             if sources is None or name in sources
         },
         rows=compute(frame, request),
+        filters=dict(request.filters),
     )

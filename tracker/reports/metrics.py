@@ -27,6 +27,7 @@ from tracker.metrics.report import Report
 from tracker.wording import unknown_name
 
 FORMATS: tuple[str, ...] = ("table", "json", "csv")
+SCOPE_JOIN = " × "
 
 
 def check_format(name: str) -> str:
@@ -65,6 +66,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "definitions_version": report.definitions_version,
         "generated_at": report.generated_at.isoformat(),
         "as_of": {source: at.isoformat() for source, at in sorted(report.as_of.items())},
+        "filters": {dim: list(values) for dim, values in report.filters.items()},
         "rows": [row_dict(row) for row in report.rows],
     }
 
@@ -74,12 +76,18 @@ def to_json(report: Report) -> str:
     return json.dumps(to_dict(report), indent=2, allow_nan=False) + "\n"
 
 
+def _cell(value: float | int | None) -> Any:
+    """A CSV cell: empty for null, floats to 12 significant digits (as the JSON)."""
+    return "" if value is None else _tidy(value)
+
+
 def _stat_names(rows: list[MetricRow]) -> list[str]:
     return list(dict.fromkeys(name for row in rows for name in row.stats))
 
 
 def to_csv(report: Report) -> str:
-    """One CSV line per row; the scope as ``dimension`` and ``scope_value`` columns."""
+    """One CSV line per row; the scope as ``dimension`` and ``scope_value`` columns (for a
+    crossed scope, its dimensions and values joined by `` × ``: ``team × owner``)."""
     stats = _stat_names(report.rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -98,19 +106,18 @@ def to_csv(report: Report) -> str:
         ]
     )
     for row in report.rows:
-        dimension, scope_value = next(iter(row.scope.items()), ("", None))
         writer.writerow(
             [
                 row.metric,
                 row.period.label,
                 row.period.start.isoformat(),
                 row.period.end.isoformat(),
-                dimension,
-                "" if scope_value is None else scope_value,
-                "" if row.value is None else row.value,
+                SCOPE_JOIN.join(row.scope),
+                SCOPE_JOIN.join("" if v is None else v for v in row.scope.values()),
+                _cell(row.value),
                 row.n,
-                "" if row.coverage is None else row.coverage,
-                *["" if row.stats.get(s) is None else row.stats[s] for s in stats],
+                _cell(row.coverage),
+                *[_cell(row.stats.get(s)) for s in stats],
             ]
         )
     return buffer.getvalue()
