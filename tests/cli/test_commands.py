@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -246,13 +247,16 @@ def test_config_flag_beats_env_which_beats_cwd(
 
 def test_summary_cells_line_up_with_headers(config: Path) -> None:
     result = runner.invoke(app, ["--config", str(config), "sync"], env={"COLUMNS": "200"})
-    lines = [line for line in result.stdout.splitlines() if "│" in line or "┃" in line]
-    header = [c.strip() for c in lines[0].strip("┃ ").split("┃")]
-    row = [c.strip() for c in lines[1].strip("│ ").split("│")]
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("source"))
+    header = re.split(r"\s{2,}", lines[start])
+    row = re.split(r"\s{2,}", lines[start + 2])  # under the rule
     cells = dict(zip(header, row, strict=True))
     assert cells["source"] == "export" and cells["outcome"] == "ok"
     assert cells["deals"] == "120" and cells["rejected"] == "0" and cells["API calls"] == "0"
-    assert float(cells["seconds"]) >= 0 and cells["deals/s"].replace(",", "").isdigit()
+    assert cells["changed"] == "138"  # 120 deals, 12 accounts, 6 owners
+    assert float(cells["secs"]) >= 0 and cells["deals/s"].replace(",", "").isdigit()
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 
 def test_a_busy_source_does_not_stop_the_others(config: Path, tmp_path: Path) -> None:

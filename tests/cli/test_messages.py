@@ -111,6 +111,35 @@ def test_one_more_rejected_row_is_singular_and_rows_changed_is_explained(tmp_pat
     assert code == 3
     assert err.count("warning: export: deals.csv:") == 10
     assert err.splitlines()[-1] == "warning: export: 1 more row rejected"
-    assert "rows changed: deals, accounts, owners and line items inserted or updated" in " ".join(
-        out.split()
+    assert (
+        "changed: rows of deals, accounts, owners and line items inserted or updated"
+        in " ".join(out.split())
     )
+
+
+MISSING_SECRETS = """
+[sources.hs]
+kind = "hubspot"
+access_token = { env = "TRACKER_TEST_NO_SUCH_HS_TOKEN" }
+[sources.sf]
+kind = "salesforce"
+instance_url = "https://example.my.salesforce.com"
+access_token = { env = "TRACKER_TEST_NO_SUCH_SF_TOKEN" }
+"""
+
+
+def test_a_missing_secret_is_a_configuration_error_unless_other_sources_synced(
+    config: Path,
+) -> None:
+    config.write_text(config.read_text(encoding="utf-8") + MISSING_SECRETS, encoding="utf-8")
+    # every source it names stops on a missing secret: configuration error
+    code, _, err = invoke("--config", str(config), "sync", "hs", "sf")
+    assert code == 2
+    assert "error: hs: sources.hs.access_token: environment variable " in err
+    assert "error: sf: sources.sf.access_token: environment variable " in err
+    # the CSV source synced while the two CRMs could not: partial
+    code, _, _ = invoke("--config", str(config), "sync")
+    assert code == 3
+    status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
+    outcomes = {s["source"]: s["last_run"]["outcome"] for s in status["sources"]}
+    assert outcomes == {"export": "ok", "hs": "failed", "sf": "failed"}

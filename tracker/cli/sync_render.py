@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -9,18 +10,18 @@ from tracker.sync import SyncResult, SyncSummary
 from tracker.wording import plural
 
 MAX_REJECTS_SHOWN = 10
-ROWS_CHANGED = "rows changed: deals, accounts, owners and line items inserted or updated"
+ROWS_CHANGED = "changed: rows of deals, accounts, owners and line items inserted or updated"
 
 SUMMARY_COLUMNS = (
     "source",
     "outcome",
     "deals",
-    "rows changed",
+    "changed",
     "deleted",
     "rejected",
     "API calls",
     "deals/s",
-    "seconds",
+    "secs",
 )
 
 
@@ -39,9 +40,18 @@ def print_result(err: Console, result: SyncResult) -> None:
 def summary_table(summary: SyncSummary) -> Table:
     """One row per source: outcome, deals, rows changed, deletions, rejects, calls, speed."""
     title = "Dry run: nothing was written" if summary.dry_run else "Sync summary"
-    table = Table(title=title, caption=ROWS_CHANGED)
+    # compact enough for 80 columns
+    table = Table(
+        title=title,
+        caption=ROWS_CHANGED,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption_justify="left",
+        pad_edge=False,
+        padding=(0, 0, 0, 1),
+    )
     for col in SUMMARY_COLUMNS:
-        label = "would change" if summary.dry_run and col == "rows changed" else col
+        label = "would change" if summary.dry_run and col == "changed" else col
         table.add_column(label, justify="left" if col in ("source", "outcome") else "right")
     for r in summary.results:
         deals = r.counts.received.get("deals", 0)
@@ -50,12 +60,12 @@ def summary_table(summary: SyncSummary) -> Table:
             "source": r.source,
             "outcome": r.outcome,
             "deals": f"{deals:,}",
-            "rows changed": f"{sum(r.counts.changed.values()):,}",
+            "changed": f"{sum(r.counts.changed.values()):,}",
             "deleted": f"{r.counts.deleted:,}",
             "rejected": f"{r.rejected_total:,}",
             "API calls": f"{r.api_calls:,}",
             "deals/s": f"{rate:,.0f}",
-            "seconds": f"{r.seconds:.1f}",
+            "secs": f"{r.seconds:.1f}",
         }
         table.add_row(*(cells[c] for c in SUMMARY_COLUMNS))
     return table
