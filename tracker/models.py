@@ -149,6 +149,20 @@ class SyncRun(SQLModel, table=True):
     error: str | None = None
 
 
+class SyncReject(SQLModel, table=True):
+    """A row a sync run could not map (every one, not only the first shown)."""
+
+    __tablename__ = "sync_rejects"
+    __table_args__ = (Index("ix_sync_rejects_run", "run_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="sync_runs.id")
+    source: str = Field(max_length=100)
+    location: str
+    reason: str
+    external_id: str | None = None
+
+
 class MetricSnapshot(SQLModel, table=True):
     """One saved run of ``tracker metrics``."""
 

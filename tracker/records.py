@@ -170,6 +170,10 @@ class Batch:
       progress display.
     * ``api_calls``: requests the connector made to produce this batch (reported by
       ``--dry-run`` as the cost of a real sync).
+    * ``notes``: facts about the run a user should see but need not act on
+      (``deals.csv: footer: 4 rows skipped``).
+    * ``warnings``: facts that make the run less exact than it should be and want action
+      (``deletions not applied: 1 row without an id, deals.csv:14``).
     """
 
     accounts: list[AccountRecord] = field(default_factory=list)
@@ -181,6 +185,8 @@ class Batch:
     cursor: JsonDict | None = None
     expected_total: int | None = None
     api_calls: int = 0
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def record_count(self) -> int:

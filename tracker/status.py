@@ -63,6 +63,7 @@ class SourceStatus:
     last_success: datetime | None
     age: str
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON values (times as ISO text with their offset)."""
@@ -75,6 +76,7 @@ class SourceStatus:
             "last_success": self.last_success.isoformat() if self.last_success else None,
             "age": self.age,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
 
@@ -159,7 +161,9 @@ def _warnings(
         )
     if run is not None and run.outcome in FAILED_OUTCOMES:
         out.append(f"last sync {run.outcome}: {run.error or 'no reason recorded'}")
-    out.extend(unconverted_warnings(row.get("counts") or {}, currency))
+    counts = row.get("counts") or {}
+    out.extend(counts.get("warnings") or [])
+    out.extend(unconverted_warnings(counts, currency))
     return out
 
 
@@ -185,6 +189,7 @@ def build_status(settings: Settings, store: Store, now: datetime) -> StoreStatus
                 last_success=_local(last_ok, zone),
                 age=data_age(last_ok, now),
                 warnings=_warnings(name, configured, row, run, settings.tracker.currency),
+                notes=list((row.get("counts") or {}).get("notes") or []),
             )
         )
     return StoreStatus(store.display_url, settings.tracker.timezone, sources)

@@ -29,7 +29,15 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 SOURCE_COUNT_KEYS = ("deals_live", "deals_deleted", "accounts", "owners", "line_items")
 #: every table holding rows of one source, children first
-SOURCE_TABLES = ("line_items", "deals", "accounts", "owners", "sync_cursors", "sync_runs")
+SOURCE_TABLES = (
+    "line_items",
+    "deals",
+    "accounts",
+    "owners",
+    "sync_cursors",
+    "sync_rejects",
+    "sync_runs",
+)
 
 
 def metadata() -> MetaData:
@@ -201,6 +209,21 @@ class Store:
     def last_success(self) -> dict[str, datetime]:
         """When each source last finished a sync that stored its data (its "as of")."""
         return last_successful_syncs(self.engine)
+
+    def last_rejects(self, source: str) -> list[dict[str, Any]]:
+        """Every row the newest sync run of ``source`` rejected: location, reason, id."""
+        from tracker.models import SyncReject, SyncRun
+
+        runs = SyncRun.__table__  # type: ignore[attr-defined]
+        rejects = SyncReject.__table__  # type: ignore[attr-defined]
+        newest = select(func.max(runs.c.id)).where(runs.c.source == source).scalar_subquery()
+        query = (
+            select(rejects.c.location, rejects.c.reason, rejects.c.external_id)
+            .where(rejects.c.run_id == newest)
+            .order_by(rejects.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
 
     def source_counts(self) -> dict[str, dict[str, int]]:
         """source → rows it holds: ``deals_live``, ``deals_deleted``, ``accounts``,

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select, update
 
 from tracker.errors import TrackerError
 from tracker.locks import source_lock
-from tracker.models import SyncCursor, SyncRun
+from tracker.models import SyncCursor, SyncReject, SyncRun
 from tracker.records import Batch, JsonDict, RejectedRow
 from tracker.store import Store
 from tracker.writer import BatchWriter, WriteCounts
@@ -30,6 +30,7 @@ MAX_REJECTS_KEPT = 50
 
 _runs = SyncRun.__table__  # type: ignore[attr-defined]
 _cursors = SyncCursor.__table__  # type: ignore[attr-defined]
+_rejects = SyncReject.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -64,6 +65,8 @@ class SyncResult:
     api_calls: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     rejected_total: int = 0
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -80,6 +83,8 @@ class SyncResult:
             "deleted": self.counts.deleted,
             "rejected": self.rejected_total,
             "rejected_examples": [str(r) for r in self.rejected[:MAX_REJECTS_KEPT]],
+            "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -145,7 +150,9 @@ def run_sync(
 
     Outcomes: ``ok``; ``partial`` (rows rejected, exit 3); ``stopped`` (API budget spent,
     exit 3); ``failed``; ``interrupted``. With ``dry_run`` every batch is written and rolled
-    back: the counts say what would change, and nothing (no cursor, no sync run) is kept.
+    back: the counts say what would change, and nothing (no cursor, no sync run) is kept;
+    its exit code is the real sync's (3 with rejected rows). Every rejected row is kept in
+    ``sync_rejects`` with the batch it came in.
     """
     try:
         with source_lock(store, source):
@@ -175,8 +182,10 @@ def _run_locked(
                 handled = result.counts.received.get("deals", 0) + result.rejected_total
                 elapsed = time.monotonic() - started
                 on_progress(Progress(source, handled, batch.expected_total, elapsed))
-        if result.rejected_total and not dry_run:
-            result.outcome, result.exit_code = "partial", 3
+        if result.rejected_total:
+            result.exit_code = 3
+            if not dry_run:
+                result.outcome = "partial"
     except TrackerError as exc:
         result.outcome = "stopped" if exc.exit_code == 3 else "failed"
         result.error = str(exc)
@@ -213,12 +222,28 @@ def _commit_batch(
         result.api_calls += batch.api_calls
         result.rejected_total += len(batch.rejected)
         result.rejected.extend(batch.rejected[: max(0, MAX_REJECTS_KEPT - len(result.rejected))])
+        result.notes.extend(batch.notes)
+        result.warnings.extend(batch.warnings)
         if dry_run:
             trans.rollback()
             return
         if batch.cursor is not None:
             save_cursor(conn, source, batch.cursor)
         if run_id is not None:
+            if batch.rejected:
+                conn.execute(
+                    _rejects.insert(),
+                    [
+                        {
+                            "run_id": run_id,
+                            "source": source,
+                            "location": r.location,
+                            "reason": r.reason,
+                            "external_id": r.external_id,
+                        }
+                        for r in batch.rejected
+                    ],
+                )
             conn.execute(update(_runs).where(_runs.c.id == run_id).values(counts=result.as_json()))
         trans.commit()
     finally:

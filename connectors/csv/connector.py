@@ -15,12 +15,14 @@ from typing import cast
 
 from connectors.base import Connector
 from connectors.csv.mapping import RowError, RowMapper
-from connectors.csv.reader import ERROR_KEY, inspect_file, iter_rows
+from connectors.csv.reader import ERROR_KEY, ExportRows, inspect_file
 from connectors.csv.settings import CsvSourceSettings
 from tracker.errors import SourceError
 from tracker.records import AccountRecord, Batch, DealRecord, JsonDict, OwnerRecord, RejectedRow
+from tracker.wording import plural
 
 log = logging.getLogger(__name__)
+SHOWN_LOCATIONS = 5  # rows named in a warning; the count says how many there are
 
 
 class CsvConnector(Connector):
@@ -40,7 +42,7 @@ class CsvConnector(Connector):
 
     def _header_info(self) -> tuple[list[str], str, int]:
         s = self.csv
-        info = inspect_file(s.path, s.encoding, s.field_delimiter, s.sheet)
+        info = inspect_file(s.path, s.layout)
         mapped_columns = [*s.columns.mapped().values(), *s.custom.values()]
         repeated = sorted({c for c in mapped_columns if info.header.count(c) > 1})
         if repeated:
@@ -72,19 +74,22 @@ class CsvConnector(Connector):
         seen: dict[str, int] = {}
         batch = Batch(expected_total=approx)
         rows = mapped = unidentified = 0
-        for line, row in iter_rows(s.path, s.encoding, s.field_delimiter, s.sheet):
+        unidentified_at: list[str] = []  # the first rows without a readable deal id
+        export = ExportRows(s.path, s.layout)
+        for line, row in export:
             rows += 1
             location = f"{s.path.name}:{line}"
             deal_id = mapper.row_id(row)
+            if deal_id is None:
+                unidentified += 1
+                if len(unidentified_at) < SHOWN_LOCATIONS:
+                    unidentified_at.append(location)
             if ERROR_KEY in row:
                 batch.rejected.append(RejectedRow(location, str(row[ERROR_KEY]), deal_id))
-                unidentified += deal_id is None
                 if deal_id is not None:
                     seen.setdefault(deal_id, line)
                 continue
-            if deal_id is None:
-                unidentified += 1
-            elif deal_id in seen:
+            if deal_id in seen:
                 batch.rejected.append(
                     RejectedRow(
                         location,
@@ -110,14 +115,16 @@ class CsvConnector(Connector):
                 f"{s.path.name}: no data rows; refusing to mark every deal of source "
                 f"{self.name!r} deleted (is this the right export?)"
             )
+        if export.footer.rows:
+            f = export.footer
+            batch.notes.append(
+                f"{s.path.name}: footer: {plural(f.rows, 'row')} skipped "
+                f"(lines {f.first_line}-{f.last_line})"
+            )
         if unidentified or not mapped:
             # a row whose id cannot be read may be any deal: deleting "missing" ones is unsafe
-            log.warning(
-                "%s: %d rows without a readable deal id; deals missing from the export are "
-                "not marked deleted this time",
-                s.path.name,
-                unidentified or rows,
-            )
+            batch.warnings.append(_deletions_not_applied(unidentified, unidentified_at))
+            log.warning("%s", batch.warnings[-1])
         else:
             batch.complete_deal_ids = frozenset(seen)
         batch.cursor = {
@@ -127,6 +134,14 @@ class CsvConnector(Connector):
             "imported_at": datetime.now(UTC).isoformat(),
         }
         yield _dedupe(batch)
+
+
+def _deletions_not_applied(count: int, first: list[str]) -> str:
+    """Why deals missing from the export were not marked deleted, naming the rows."""
+    if not count:
+        return "deletions not applied: no row could be mapped"
+    more = f" and {count - len(first):,} more" if count > len(first) else ""
+    return f"deletions not applied: {plural(count, 'row')} without an id, {', '.join(first)}{more}"
 
 
 def _add(

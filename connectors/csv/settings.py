@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from connectors.csv.reader import Layout
 from tracker.settings import ConfigPath, SourceSettings, Strict
 
 
@@ -64,6 +65,8 @@ class CsvSourceSettings(SourceSettings):
     delimiter: str | None = None
     encoding: str = "utf-8-sig"
     sheet: str | None = None
+    skip_header_rows: int = Field(default=0, ge=0)
+    skip_footer_rows: int = Field(default=0, ge=0)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
 
     @field_validator("path")
@@ -79,6 +82,17 @@ class CsvSourceSettings(SourceSettings):
         if self.delimiter is not None:
             return self.delimiter
         return "\t" if self.path.suffix.lower() == ".tsv" else ","
+
+    @property
+    def layout(self) -> Layout:
+        """How to read the file: encoding, delimiter, sheet, rows around the data."""
+        return Layout(
+            encoding=self.encoding,
+            delimiter=self.field_delimiter,
+            sheet=self.sheet,
+            skip_header_rows=self.skip_header_rows,
+            skip_footer_rows=self.skip_footer_rows,
+        )
 
     @field_validator("delimiter")
     @classmethod

@@ -110,7 +110,9 @@ def test_one_more_rejected_row_is_singular_and_rows_changed_is_explained(tmp_pat
     code, out, err = invoke("--config", str(config), "sync")
     assert code == 3
     assert err.count("warning: export: deals.csv:") == 10
-    assert err.splitlines()[-1] == "warning: export: 1 more row rejected"
+    assert err.splitlines()[-1] == (
+        "warning: export: 1 more row rejected; all of them: tracker status --rejects export"
+    )
     assert (
         "changed: rows of deals, accounts, owners and line items inserted or updated"
         in " ".join(out.split())

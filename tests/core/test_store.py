@@ -226,6 +226,7 @@ def test_source_counts_and_drop_source(store: Store) -> None:
         "accounts": 2,
         "owners": 1,
         "sync_cursors": 0,
+        "sync_rejects": 0,
         "sync_runs": 0,
     }
     assert set(store.source_counts()) == {"t"}

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.cli.common import state
+from tracker.cli.common import AppState, state
 from tracker.errors import UsageError
 from tracker.status import RunStatus, SourceStatus, build_status
 from tracker.wording import plural, unknown_name
@@ -25,6 +25,12 @@ def register(app: typer.Typer) -> None:
 def status(
     ctx: typer.Context,
     output_format: str = typer.Option("table", "--format", metavar="FORMAT", help="table or json."),
+    rejects: str | None = typer.Option(
+        None,
+        "--rejects",
+        metavar="SOURCE",
+        help="List every row the last sync of SOURCE rejected, with file:line and reason.",
+    ),
 ) -> None:
     """Show, per source: the deals, accounts, owners and line items the store holds, then
     the last sync (when, outcome, what it changed), the age of the data and any warning."""
@@ -32,6 +38,9 @@ def status(
     if output_format not in FORMATS:
         raise UsageError(unknown_name("format", output_format, FORMATS))
     st = state(ctx)
+    if rejects is not None:
+        _print_rejects(st, rejects, output_format)
+        return
     report = build_status(st.settings, st.store(), datetime.now(UTC))
     if output_format == "json":
         st.out.print_json(json.dumps(report.as_json()))
@@ -86,4 +95,22 @@ def _block(source: SourceStatus) -> Table:
     grid.add_row("  data age", Text(f"{source.age}{good}"))
     for warning in source.warnings:
         grid.add_row(Text("  warning", style="bold yellow"), Text(warning))
+    for note in source.notes:
+        grid.add_row("  note", Text(note))
     return grid
+
+
+def _print_rejects(st: AppState, source: str, output_format: str) -> None:
+    store = st.store()
+    found = store.last_rejects(source)
+    if output_format == "json":
+        st.out.print_json(json.dumps({"source": source, "rejected": found}))
+        return
+    if not found:
+        known = {r["source"] for r in store.last_runs()}
+        if source not in known:
+            raise UsageError(unknown_name("source", source, sorted(known)))
+        st.out.print(f"the last sync of {source} rejected no row", highlight=False)
+        return
+    for item in found:
+        typer.echo(f"{item['location']}: {item['reason']}")

@@ -50,7 +50,7 @@ class ProgressLines:
         )
 
     def finished(self, result: SyncResult) -> None:
-        print_result(self.st.err, result)
+        print_result(self.st.err, result, quiet=self.st.quiet)
 
 
 class ProgressBars:
@@ -88,4 +88,4 @@ class ProgressBars:
 
     def finished(self, result: SyncResult) -> None:
         self.bar.remove_task(self.tasks.pop(result.source))
-        print_result(self.st.err, result)
+        print_result(self.st.err, result, quiet=self.st.quiet)

@@ -25,16 +25,25 @@ SUMMARY_COLUMNS = (
 )
 
 
-def print_result(err: Console, result: SyncResult) -> None:
-    """The error and the first rejected rows of one source, on stderr."""
+def print_result(err: Console, result: SyncResult, *, quiet: bool = False) -> None:
+    """The error, warnings, notes (unless ``quiet``) and first rejected rows of one
+    source, on stderr."""
     name = result.source
     if result.error:
         err.print(f"error: {name}: {result.error}", highlight=False, markup=False)
+    for warning in result.warnings:
+        err.print(f"warning: {name}: {warning}", highlight=False, markup=False)
+    for note in [] if quiet else result.notes:
+        err.print(f"note: {name}: {note}", highlight=False, markup=False)
     for rejected in result.rejected[:MAX_REJECTS_SHOWN]:
         err.print(f"warning: {name}: {rejected}", highlight=False, markup=False)
     if result.rejected_total > MAX_REJECTS_SHOWN:
         more = plural(result.rejected_total - MAX_REJECTS_SHOWN, "more row")
-        err.print(f"warning: {name}: {more} rejected", highlight=False, markup=False)
+        err.print(
+            f"warning: {name}: {more} rejected; all of them: tracker status --rejects {name}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def summary_table(summary: SyncSummary) -> Table:
