@@ -187,6 +187,7 @@ def _run_locked(
             if not dry_run:
                 result.outcome = "partial"
     except TrackerError as exc:
+        log.debug("sync of %s ended on an error", source, exc_info=True)  # --verbose shows it
         result.outcome = "stopped" if exc.exit_code == 3 else "failed"
         result.error = str(exc)
         result.exit_code = exc.exit_code
