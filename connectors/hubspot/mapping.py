@@ -1,6 +1,6 @@
 """HubSpot payloads (decoded JSON) → the core's records, right where they arrive.
 
-Conventions (shared with the sandbox's truth, ``connectors/sandbox/truth.py``):
+Conventions (shared with the sandbox's truth, ``sandbox/truth.py``):
 
 * ``stage`` / ``pipeline`` are the *labels*; closed and won come from the stage metadata
   (``isClosed`` "true", ``probability`` "1.0"), never from stage names;

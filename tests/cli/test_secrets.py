@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import Sandbox
-from connectors.sandbox.standalone import config_toml
+from sandbox import Sandbox
+from sandbox.standalone import config_toml
 from tracker.cli.app import app
 
 SF_ENV, HS_ENV = "TRACKER_TEST_SECRET_SF", "TRACKER_TEST_SECRET_HS"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simple_salesforce import Salesforce
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import hubspot_client, salesforce_client
 
