@@ -53,10 +53,11 @@ log = logging.getLogger(__name__)
 CRMS = ("salesforce", "hubspot")
 
 
-def build_state(company: Company) -> SandboxState:
-    """Load a generated company into both CRMs."""
+def build_state(company: Company, *, dated_rates: bool = True) -> SandboxState:
+    """Load a generated company into both CRMs (``dated_rates``: the Salesforce org uses
+    advanced currency management)."""
     clock = Clock(company.now)
-    db = new_database(lambda: clock.now().replace(microsecond=0))
+    db = new_database(lambda: clock.now().replace(microsecond=0), dated_rates=dated_rates)
     hs = HubSpotData()
     load_salesforce(db, company)
     load_hubspot(hs, company)
@@ -65,6 +66,7 @@ def build_state(company: Company) -> SandboxState:
         hubspot=hs,
         clock=clock,
         rates=dict(company.rates),
+        dated_rates=dict(company.dated_rates),
         lock=db.lock,
         faults=FaultPlan(apply_data=apply_data_fault),
     )
@@ -81,7 +83,9 @@ def canonical_truth(company: Company) -> dict[str, Truth]:
     """The truth of a generated company per CRM, without serving anything."""
     state = build_state(company)
     return {
-        "salesforce": salesforce_truth(state.salesforce, state.rates, state.salesforce_gone),
+        "salesforce": salesforce_truth(
+            state.salesforce, state.rates, state.salesforce_gone, state.dated_rates
+        ),
         "hubspot": hubspot_truth(state.hubspot, state.rates),
     }
 
@@ -107,10 +111,12 @@ class Sandbox:
         faults: str | None = None,
         quarters: int = 10,
         hubspot_share: float = 0.3,
+        dated_rates: bool = True,
     ) -> Iterator[Sandbox]:
-        """Generate data, serve it on ``port`` (0: ephemeral) and stop on exit."""
+        """Generate data, serve it on ``port`` (0: ephemeral) and stop on exit
+        (``dated_rates``: the Salesforce org uses advanced currency management)."""
         company = generate(deals, seed, now, quarters=quarters, hubspot_share=hubspot_share)
-        state = build_state(company)
+        state = build_state(company, dated_rates=dated_rates)
         del company  # the CRMs hold the data now; the neutral copy would double the memory
         sandbox = cls(state, port)
         if faults:
@@ -191,7 +197,10 @@ class Sandbox:
         with self.state.lock:
             if _crm(crm) == "salesforce":
                 return salesforce_truth(
-                    self.state.salesforce, self.state.rates, self.state.salesforce_gone
+                    self.state.salesforce,
+                    self.state.rates,
+                    self.state.salesforce_gone,
+                    self.state.dated_rates,
                 )
             return hubspot_truth(self.state.hubspot, self.state.rates)
 

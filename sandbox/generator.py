@@ -54,6 +54,32 @@ SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 CURRENCY_RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}
 """Units of the reporting currency (USD) per unit of each currency."""
 
+DatedSchedule = dict[str, list[tuple[date, float]]]
+"""Per currency, (start date, units of USD per unit) in date order: Salesforce's dated
+rates under advanced currency management."""
+
+
+def dated_schedule(now: datetime) -> DatedSchedule:
+    """The org's dated rates: two changes, about 18 and 6 months before ``now`` (on the
+    first of a month), ending at ``CURRENCY_RATES``."""
+
+    def months_back(n: int) -> date:
+        month = now.year * 12 + now.month - 1 - n
+        return date(month // 12, month % 12 + 1, 1)
+
+    early, late = months_back(18), months_back(6)
+    return {
+        "USD": [(date(1900, 1, 1), 1.0)],
+        "EUR": [(date(1900, 1, 1), 1.02), (early, 1.05), (late, CURRENCY_RATES["EUR"])],
+        "GBP": [(date(1900, 1, 1), 1.2), (early, 1.25), (late, CURRENCY_RATES["GBP"])],
+    }
+
+
+def rate_on(schedule: DatedSchedule, currency: str, day: date) -> float:
+    """The dated rate in force on ``day``."""
+    return [rate for start, rate in schedule[currency] if start <= day][-1]
+
+
 # (code, name, list price USD, unit cost USD or None)
 PRODUCTS = (
     ("PLT-CORE", "Platform Core", 1200.0, 310.0),
@@ -156,6 +182,7 @@ class Company:
     accounts: list[GenAccount] = field(default_factory=list)
     deals: list[GenDeal] = field(default_factory=list)
     rates: dict[str, float] = field(default_factory=lambda: dict(CURRENCY_RATES))
+    dated_rates: DatedSchedule = field(default_factory=dict)
 
 
 def quarter_start(d: date) -> date:
@@ -358,4 +385,5 @@ def generate(
     gen = _Gen(deals, seed, now or default_now(), quarters, hubspot_share)
     gen.users()
     gen.deals()
+    gen.company.dated_rates = dated_schedule(gen.company.now)
     return gen.company

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sandbox.errors import daily_limit, session_expired
@@ -77,6 +77,7 @@ class SandboxState:
     hubspot: HubSpotData
     clock: Clock
     rates: dict[str, float]
+    dated_rates: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
     reporting_currency: str = "USD"
     hubspot_timezone: str = "America/New_York"
     tokens: dict[str, str] = field(

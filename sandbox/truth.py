@@ -8,7 +8,10 @@ Both CRMs
     * ``amount_reporting = amount × rates[currency]`` with the sandbox's rates
       (``Sandbox.rates``: USD 1.0, EUR 1.08, GBP 1.27; reporting currency USD); None when
       amount is None. Salesforce publishes the same rates as ``CurrencyType.ConversionRate``
-      (= 1 / rate), HubSpot deals without ``deal_currency_code`` are in USD.
+      (= 1 / rate), HubSpot deals without ``deal_currency_code`` are in USD. The Salesforce
+      org uses advanced currency management: its opportunities convert at the dated rate
+      in force on their close date (``generator.dated_schedule``, published as
+      ``DatedConversionRate``).
     * line items: ``list_price`` the list unit price, ``total`` the net line amount,
       ``unit_price = total / quantity``, ``discount_pct = 1 − total / (list_price × quantity)``
       (a fraction, whichever way the CRM expressed the discount), ``unit_cost`` per unit.

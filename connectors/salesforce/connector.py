@@ -44,13 +44,16 @@ from connectors.salesforce.mapping import (
     Record,
     calculated_fields,
     check_fields,
+    check_reporting_currency,
     currency_factors,
+    dated_rates,
     parse_datetime,
     soql_id,
 )
 from connectors.salesforce.settings import SalesforceSourceSettings
 from connectors.salesforce.soql import (
     CURRENCY_SOQL,
+    DATED_RATES_SOQL,
     LINE_ITEM_STAMPS,
     count_soql,
     first_created_soql,
@@ -64,7 +67,8 @@ from connectors.salesforce.streams import (
     keyset_soql,
     lower_bound,
 )
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, SourceError
+from tracker.money import DatedRate, Rates
 from tracker.records import Batch, JsonDict
 from tracker.settings import SourceSettings
 
@@ -241,18 +245,38 @@ class SalesforceRun:
                 ", ".join(formulas),
                 self.name,
             )
-        tracker = self.context.tracker
-        plan.reporting_currency = tracker.currency
-        if plan.multi_currency:
-            rows = [
-                r
-                for page in iter_query(self.client, CURRENCY_SOQL, include_deleted=False)
-                for r in page
-            ]
-            plan.factors = currency_factors(rows, tracker.currency)
+        self.currency_rates()
+
+    def currency_rates(self) -> None:
+        """How amounts convert: the org's dated rates (advanced currency management: the
+        rate in force on each deal's close date), else its ``CurrencyType`` rates, else (a
+        single-currency org) ``[tracker.exchange_rates]``."""
+        plan, reporting = self.plan, self.context.tracker.currency
+        if not plan.multi_currency:
+            plan.default_currency = self.s.currency or reporting
+            plan.rates = Rates(reporting, dict(self.context.tracker.exchange_rates))
+            return
+        dated = self.dated_rates() if self.s.dated_rates else {}
+        self.cursor["acm"] = bool(dated)
+        if dated:
+            check_reporting_currency(dated, reporting)
+            plan.rates = Rates(reporting, dated=dated)
         else:
-            plan.default_currency = self.s.currency or tracker.currency
-            plan.factors = dict(tracker.exchange_rates)
+            plan.rates = Rates(reporting, currency_factors(self.read_all(CURRENCY_SOQL), reporting))
+
+    def dated_rates(self) -> dict[str, tuple[DatedRate, ...]]:
+        """The org's dated rates; none without advanced currency management (Salesforce
+        then answers INVALID_TYPE: the object exists only in such orgs)."""
+        try:
+            return dated_rates(self.read_all(DATED_RATES_SOQL))
+        except SourceError as exc:
+            if "INVALID_TYPE" not in str(exc):
+                raise
+            return {}
+
+    def read_all(self, soql: str) -> list[Record]:
+        """Every row of a small query (rates, users)."""
+        return [r for page in iter_query(self.client, soql, include_deleted=False) for r in page]
 
     def prefetch(self) -> None:
         """This sync's fixed reads in one composite call (one call toward the API limits).
@@ -268,7 +292,10 @@ class SalesforceRun:
         reads: list[Read] = [ask_describe(obj) for obj in OBJECTS]
         hint = self.cursor.get("mc")
         if hint is True:
-            reads.append(ask_query(CURRENCY_SOQL, include_deleted=False))
+            # the rates the last sync used (Composite takes 5 queries a call: one of them)
+            acm = self.cursor.get("acm") and self.s.dated_rates
+            rates = DATED_RATES_SOQL if acm else CURRENCY_SOQL
+            reads.append(ask_query(rates, include_deleted=False))
         reads.append(ask_query(self.user_soql(), include_deleted=False))
         reads.append(self.first_page("acct", "Account", plan.account_select()))
         if self.state("opp") is None:
@@ -337,8 +364,7 @@ class SalesforceRun:
         return f"SELECT {self.plan.user_select()} FROM User"
 
     def users(self) -> list[Record]:
-        soql = self.user_soql()
-        return [r for page in iter_query(self.client, soql, include_deleted=False) for r in page]
+        return self.read_all(self.user_soql())
 
     def keyset(self, key: str, sobject: str, select: str) -> Iterator[Page]:
         """Keyset pages of ``sobject`` from the cursor's ``key`` state (not advanced)."""

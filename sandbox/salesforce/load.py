@@ -32,9 +32,12 @@ NEW_TYPE = "New Customer"
 EXISTING_TYPE = "Existing Customer - Upgrade"
 
 
-def new_database(clock: Any) -> SObjectDatabase:
-    """An empty multi-currency org whose audit stamps come from ``clock``."""
-    return SObjectDatabase(standard_schema(multi_currency=True), clock=clock)
+def new_database(clock: Any, *, dated_rates: bool = True) -> SObjectDatabase:
+    """An empty multi-currency org whose audit stamps come from ``clock``; with
+    ``dated_rates`` it uses advanced currency management (``DatedConversionRate``)."""
+    return SObjectDatabase(
+        standard_schema(multi_currency=True, dated_rates=dated_rates), clock=clock
+    )
 
 
 def load_salesforce(db: SObjectDatabase, company: Company) -> dict[int, str]:
@@ -52,6 +55,20 @@ def load_salesforce(db: SObjectDatabase, company: Company) -> dict[int, str]:
             },
             modstamp=boot,
         )
+    if "DatedConversionRate" in db.objects:
+        for code, ranges in sorted(company.dated_rates.items()):
+            for number, (start, rate) in enumerate(ranges):
+                following = ranges[number + 1][0] if number + 1 < len(ranges) else None
+                db.insert(
+                    "DatedConversionRate",
+                    {
+                        "IsoCode": code,
+                        "ConversionRate": round(1 / rate, 6),
+                        "StartDate": start,
+                        "NextStartDate": following,
+                    },
+                    modstamp=boot,
+                )
     users: dict[int, str] = {}
     for u in company.users:
         if u.crm != "salesforce":

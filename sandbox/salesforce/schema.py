@@ -27,6 +27,9 @@ does) and reported with their canonical spelling.
 - With ``multi_currency=True``: ``CurrencyIsoCode`` on Opportunity, OpportunityLineItem
   and Account, and ``CurrencyType`` (01L: IsoCode, ConversionRate, IsCorporate,
   IsActive, DecimalPlaces). Without it, querying CurrencyIsoCode is INVALID_FIELD.
+  With advanced currency management as well (``dated_rates=True``): ``DatedConversionRate``
+  (04w: IsoCode, ConversionRate, StartDate, NextStartDate); without it that object is
+  INVALID_TYPE, as Salesforce answers.
 
 Every object also has Id, IsDeleted, CreatedDate, CreatedById, LastModifiedDate,
 LastModifiedById and SystemModstamp.
@@ -189,8 +192,12 @@ OPPORTUNITY_TYPES = (
 FORECAST_CATEGORIES = ("Omitted", "Pipeline", "BestCase", "MostLikely", "Forecast", "Closed")
 
 
-def standard_schema(multi_currency: bool = False) -> dict[str, ObjectDef]:
-    """The objects of the emulated org (see the module docstring), keyed by API name."""
+def standard_schema(
+    multi_currency: bool = False, dated_rates: bool = False
+) -> dict[str, ObjectDef]:
+    """The objects of the emulated org (see the module docstring), keyed by API name;
+    ``dated_rates`` (advanced currency management, multi-currency orgs only) adds
+    ``DatedConversionRate``."""
     currency = [_f("CurrencyIsoCode", "picklist", picklist_values=("USD", "EUR", "GBP"))]
     cur = currency if multi_currency else []
     objects = [
@@ -321,4 +328,17 @@ def standard_schema(multi_currency: bool = False) -> dict[str, ObjectDef]:
                 ],
             )
         )
+        if dated_rates:
+            objects.append(
+                _object(
+                    "DatedConversionRate",
+                    "04w",
+                    [
+                        _f("IsoCode", "picklist", nillable=False),
+                        _f("ConversionRate", "double", nillable=False),
+                        _f("StartDate", "date", nillable=False),
+                        _f("NextStartDate", "date"),
+                    ],
+                )
+            )
     return {o.name: o for o in objects}

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from sandbox.generator import DatedSchedule, rate_on
 from sandbox.salesforce.load import NEW_TYPE
 from sandbox.salesforce.sobjects import SObjectDatabase
 from sandbox.truth import Truth, line_item
 from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
 
 
-def salesforce_truth(db: SObjectDatabase, rates: dict[str, float], gone: set[str]) -> Truth:
-    """The truth of the Salesforce org."""
+def salesforce_truth(
+    db: SObjectDatabase,
+    rates: dict[str, float],
+    gone: set[str],
+    dated: DatedSchedule | None = None,
+) -> Truth:
+    """The truth of the Salesforce org (``dated``: its dated rates, when it has them)."""
     truth = Truth(gone_deal_ids=set(gone))
     users = db.rows["User"]
     for u in users.values():
@@ -49,6 +57,14 @@ def salesforce_truth(db: SObjectDatabase, rates: dict[str, float], gone: set[str
                 li["IsDeleted"],
             )
         )
+    use_dated = dated is not None and "DatedConversionRate" in db.objects
+
+    def rate(currency: str, close: date | None) -> float:
+        # advanced currency management converts at the rate in force on the close date
+        if use_dated and dated is not None and close is not None:
+            return rate_on(dated, currency, close)
+        return rates[currency]
+
     for o in db.rows["Opportunity"].values():
         items = [li for li in lines.get(o["Id"], []) if not li.is_deleted or o["IsDeleted"]]
         list_amount, cost = line_totals(items)
@@ -67,7 +83,7 @@ def salesforce_truth(db: SObjectDatabase, rates: dict[str, float], gone: set[str
             close_date=o["CloseDate"],
             amount=amount,
             currency=currency,
-            amount_reporting=None if amount is None else amount * rates[currency],
+            amount_reporting=None if amount is None else amount * rate(currency, o["CloseDate"]),
             list_amount=list_amount,
             cost_amount=cost,
             deal_type=o["Type"],
