@@ -13,7 +13,7 @@ from tracker.settings import DEFAULT_CONFIG_NAME, Settings, load_settings
 from tracker.store import Store
 from tracker.wording import plural
 
-PIPED_WIDTH = 160  # tables written to a file or pipe are not squeezed to 80 columns
+PIPED_WIDTH = 80  # without a terminal (files, pipes, logs) output fits 80 columns
 
 
 def _console(*, stderr: bool) -> Console:
