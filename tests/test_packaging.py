@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,20 @@ def test_editable_install_prints_no_packaging_warning(tmp_path: Path) -> None:
         if line.strip() and not line.startswith("WARNING: Location ")
     ]
     assert ours == []
+
+
+def test_skipped_postgresql_cases_are_one_line_not_one_each() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_TEST_DATABASE_URL", "CI")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/core/test_store.py"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    lines = proc.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("SKIPPED")]
+    [summary] = [line for line in lines if "PostgreSQL cases skipped" in line]
+    assert summary.startswith(tuple(f"{n} PostgreSQL cases skipped" for n in range(1, 100)))

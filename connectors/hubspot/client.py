@@ -24,7 +24,14 @@ from hubspot import HubSpot
 
 from connectors.hubspot.limits import TokenBucket, general_bucket, search_bucket
 from connectors.hubspot.settings import HubSpotSourceSettings
-from connectors.retry import RetryVerdict, call_with_retry
+from connectors.retry import (
+    UNREACHABLE_ATTEMPTS,
+    RetryVerdict,
+    WaitBudget,
+    call_with_retry,
+    cannot_reach,
+    unreachable,
+)
 from tracker.errors import BudgetExhausted, SourceError
 
 log = logging.getLogger(__name__)
@@ -134,6 +141,9 @@ def classify(exc: BaseException) -> RetryVerdict | None:
             return RetryVerdict(f"HTTP {exc.status}")
         return None
     if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError):
+        why = unreachable(exc)
+        if why is not None:
+            return RetryVerdict(why, attempts=UNREACHABLE_ATTEMPTS)
         return RetryVerdict(f"connection error ({type(exc).__name__})")
     if getattr(exc, "status", None) == 0:  # the SDK's ApiException for TLS errors
         return RetryVerdict("connection error")
@@ -170,6 +180,7 @@ class HubSpotClient:
         self.general_bucket = general_bucket(limits.requests_per_10s)
         self.calls = 0
         self._count_lock = threading.Lock()
+        self.waits = WaitBudget(settings.retry.max_wait_seconds)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -198,16 +209,23 @@ class HubSpotClient:
                 resp.release_conn()
 
         try:
-            return call_with_retry(once, classify, self.settings.retry, what=f"HubSpot {what}")
+            return call_with_retry(
+                once,
+                classify,
+                self.settings.retry,
+                what=f"HubSpot {what}",
+                budget=self.waits,
+                source=self.source,
+            )
         except HubSpotCallError as exc:
             raise self._failure(what, exc) from None
         except Exception as exc:
             if classify(exc) is None:
                 raise
+            why = unreachable(exc) or f"{type(exc).__name__} after retries"
+            key = f"sources.{self.source}.base_url"
             raise SourceError(
-                f"HubSpot {what}: {type(exc).__name__} after "
-                f"{self.settings.retry.max_attempts} attempts; is base_url "
-                f"{self.settings.base_url} reachable? (sources.{self.source}.base_url)"
+                cannot_reach("HubSpot", what, self.settings.base_url, why, key)
             ) from None
 
     def _failure(self, what: str, exc: HubSpotCallError) -> SourceError:

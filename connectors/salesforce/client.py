@@ -1,17 +1,13 @@
 """The Salesforce client factory: the only module importing simple-salesforce.
 
-``connect()`` builds the SDK client for the configured auth mode over a requests session
-that counts every request, keeps the last response (for ``Retry-After`` and
-``Sforce-Limit-Info``), applies a timeout and, for an ``http://`` instance URL, speaks plain
-HTTP (the SDK always builds ``https://`` URLs). ``SalesforceClient`` wraps the few calls the
-connector makes with bounded retries (``connectors.retry``) and turns SDK errors into
-one-line domain errors that never carry a secret.
+``SalesforceClient`` logs in (token, password or JWT) over the counting session of
+``session.py`` and wraps the few calls the connector makes with bounded retries
+(``connectors.retry``), turning SDK errors into one-line errors that never carry a secret.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -31,7 +27,14 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.util import exception_handler
 
-from connectors.retry import RetryVerdict, call_with_retry
+from connectors.retry import (
+    UNREACHABLE_ATTEMPTS,
+    RetryVerdict,
+    WaitBudget,
+    call_with_retry,
+    cannot_reach,
+    unreachable,
+)
 from connectors.salesforce.budget import (
     CallBudget,
     ReplicationWindowError,
@@ -49,6 +52,8 @@ from connectors.salesforce.session import (
     RETRYABLE_CONNECTION,
     CountingSession,
     default_session,
+    header_api_usage,
+    retry_after,
     server_time,
 )
 from connectors.salesforce.settings import SalesforceSourceSettings
@@ -58,7 +63,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REAUTH = 1  # a 401 logs in again once (password/JWT modes); the SDK's default is 3
 ABORT_TIMEOUT = 5.0  # seconds for a best-effort Bulk job abort on the way out
-_API_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
 _SUB_ERRORS: dict[int, type[SalesforceError]] = {
     300: SalesforceMoreThanOneRecord,
     400: SalesforceMalformedRequest,
@@ -82,6 +86,7 @@ class SalesforceClient:
         self.settings = settings
         self.session = session if session is not None else default_session(settings)
         self.budget = CallBudget(source=name)
+        self.waits = WaitBudget(settings.retry.max_wait_seconds)
         self._sf: Salesforce | None = None
         self._local_calls = 0
         self._local_lock = threading.Lock()
@@ -101,7 +106,12 @@ class SalesforceClient:
         if self._sf is None:
             self._sf = self._guard(
                 lambda: call_with_retry(
-                    self._login, self._classify, self.settings.retry, what="Salesforce login"
+                    self._login,
+                    self._classify,
+                    self.settings.retry,
+                    what="Salesforce login",
+                    budget=self.waits,
+                    source=self.name,
                 ),
                 "login",
             )
@@ -166,11 +176,9 @@ class SalesforceClient:
 
         Read from the response itself: the SDK keeps it per ``SFType`` object only.
         """
-        response = getattr(self.session, "last_response", None)
-        raw = response.headers.get("Sforce-Limit-Info", "") if response is not None else ""
-        found = _API_USAGE.search(raw)
+        found = header_api_usage(self.session)
         if found is not None:
-            return int(found.group(1)), int(found.group(2))
+            return found
         usage = self._sf.api_usage.get("api-usage") if self._sf is not None else None
         return None if usage is None else (usage.used, usage.total)
 
@@ -395,7 +403,12 @@ class SalesforceClient:
 
         result = self._guard(
             lambda: call_with_retry(
-                attempt, self._classify, self.settings.retry, what=f"Salesforce {what}"
+                attempt,
+                self._classify,
+                self.settings.retry,
+                what=f"Salesforce {what}",
+                budget=self.waits,
+                source=self.name,
             ),
             what,
         )
@@ -403,12 +416,13 @@ class SalesforceClient:
             raise SourceError(f"Salesforce {what}: unexpected answer (not a JSON object)")
         return result
 
-    # -- errors
-
     def _classify(self, exc: BaseException) -> RetryVerdict | None:
         if isinstance(exc, requests.exceptions.SSLError):
             return None
         if isinstance(exc, RETRYABLE_CONNECTION):
+            why = unreachable(exc)
+            if why is not None:
+                return RetryVerdict(why, attempts=UNREACHABLE_ATTEMPTS)
             return RetryVerdict(f"connection: {type(exc).__name__}")
         if isinstance(exc, SalesforceRefusedRequest):
             code, message = error_code(exc)
@@ -420,16 +434,8 @@ class SalesforceClient:
             return None  # its status is a login error code, not an HTTP status
         status = exc.status if isinstance(exc, SalesforceError) else None
         if isinstance(status, int) and (status == 429 or status >= 500):
-            return RetryVerdict(f"HTTP {status}", self._retry_after())
+            return RetryVerdict(f"HTTP {status}", retry_after(self.session))
         return None
-
-    def _retry_after(self) -> float | None:
-        response = getattr(self.session, "last_response", None)
-        raw = response.headers.get("Retry-After") if response is not None else None
-        try:
-            return float(raw) if raw else None
-        except ValueError:
-            return None
 
     def _guard(self, fn: Callable[[], T], what: str) -> T:
         """Run ``fn`` turning SDK and transport errors into one-line domain errors."""
@@ -484,7 +490,9 @@ class SalesforceClient:
                 "your proxy's CA file"
             ) from None
         except RETRYABLE_CONNECTION as exc:
+            url = self.settings.instance_url or f"https://{self.settings.domain}.salesforce.com"
+            key = "instance_url" if self.settings.instance_url else "domain"
+            why = unreachable(exc) or f"{type(exc).__name__} after retries"
             raise SourceError(
-                f"{prefix}: cannot reach the org ({type(exc).__name__}) after retries; "
-                f"check sources.{self.name}.instance_url and the network"
+                cannot_reach("Salesforce", what, url, why, f"sources.{self.name}.{key}")
             ) from None

@@ -81,11 +81,33 @@ def default_session(settings: SalesforceSourceSettings) -> CountingSession:
 
 def server_time(session: requests.Session) -> datetime | None:
     """The server's clock from the last response's ``Date`` header, if any."""
-    response = getattr(session, "last_response", None)
-    raw = response.headers.get("Date") if response is not None else None
+    raw = _last_header(session, "Date")
     if not raw:
         return None
     try:
         return parsedate_to_datetime(raw)
     except (TypeError, ValueError):
+        return None
+
+
+_API_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
+
+
+def _last_header(session: requests.Session, name: str) -> str:
+    response = getattr(session, "last_response", None)
+    return str(response.headers.get(name, "")) if response is not None else ""
+
+
+def header_api_usage(session: requests.Session) -> tuple[int, int] | None:
+    """(used, total) from the last response's ``Sforce-Limit-Info`` header, if any."""
+    found = _API_USAGE.search(_last_header(session, "Sforce-Limit-Info"))
+    return None if found is None else (int(found.group(1)), int(found.group(2)))
+
+
+def retry_after(session: requests.Session) -> float | None:
+    """The last response's ``Retry-After`` in seconds, if it sent one."""
+    raw = _last_header(session, "Retry-After")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
         return None
