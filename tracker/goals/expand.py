@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,14 @@ def present_values(frame: pd.DataFrame, dims: Sequence[str]) -> dict[str, set[st
         values = list(pd.unique(frame[dim].astype(object))) if dim in frame else []
         out[dim] = {str(v) for v in values if v != NONE_VALUE}
     return out
+
+
+def unknown_value(dim: str, value: str, known: Sequence[str]) -> str:
+    """``unknown team 'EMAE': did you mean 'EMEA'? values: EMEA, US`` (case kept: scope
+    values are the CRM's)."""
+    close = get_close_matches(value, list(known), n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown {dim} '{value}': {hint}values: {', '.join(known) or 'none'}"
 
 
 def _guardrails(config: GoalConfig) -> tuple[str, ...]:

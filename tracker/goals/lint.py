@@ -22,14 +22,13 @@ from dataclasses import replace
 from datetime import date
 
 from tracker.goals.evaluate import usable
-from tracker.goals.expand import Goal, Scope
+from tracker.goals.expand import Goal, Scope, unknown_value
 from tracker.goals.plan import Values
 from tracker.goals.result import GoalResult, LintItem
 from tracker.goals.thresholds import GoalThresholds
 from tracker.goals.validate import beyond
 from tracker.metrics import REGISTRY, MetricRow
 from tracker.periods import Period
-from tracker.wording import unknown_name
 
 LIMITING_FIELD: dict[str, tuple[str, str]] = {
     "revenue": ("amount", "amount"),
@@ -73,7 +72,7 @@ def _specific(goal: Goal, present: Mapping[str, set[str]]) -> list[LintItem]:
     for dim, value in goal.scope:
         known = present.get(dim, set())
         if value not in known:
-            message = unknown_name(dim, str(value), sorted(known)).replace("choose from", "values:")
+            message = unknown_value(dim, str(value), sorted(known))
             out.append(LintItem("error", "specific", f"{message} (not in the data)", goal.id))
     return out
 

@@ -23,14 +23,13 @@ from datetime import date, timedelta
 import pandas as pd
 
 from tracker.errors import UsageError
-from tracker.goals.expand import Scope, canonical, members, present_values
+from tracker.goals.expand import Scope, canonical, members, present_values, unknown_value
 from tracker.goals.lint import on_record
 from tracker.goals.plan import Plan, run
 from tracker.goals.thresholds import GoalThresholds
 from tracker.goals.windows import complete_history
 from tracker.metrics import DIMENSIONS, REGISTRY, MetricRequest
 from tracker.periods import Period, quarter_of, range_period
-from tracker.wording import unknown_name
 
 TARGET_STEP = 0.05
 STRETCH_STEP = 0.10
@@ -117,7 +116,7 @@ def check_scope(frame: pd.DataFrame, scope: Scope) -> None:
     present = present_values(frame, [dim for dim, _ in scope])
     for dim, value in scope:
         if value not in present[dim]:
-            raise UsageError(unknown_name(dim, str(value), sorted(present[dim])))
+            raise UsageError(unknown_value(dim, str(value), sorted(present[dim])))
 
 
 def suggestions(
