@@ -142,6 +142,7 @@ def _register() -> None:
     from tracker.cli import (
         config_cmd,
         db_cmd,
+        goals_cmd,
         init_cmd,
         metrics_cmd,
         report_cmd,
@@ -157,6 +158,7 @@ def _register() -> None:
         status_cmd,
         metrics_cmd,
         report_cmd,
+        goals_cmd,
         config_cmd,
         db_cmd,
         source_cmd,

@@ -6,7 +6,8 @@ From the values of the metric over the complete past periods on record (up to
 * baseline: the most recent period's value;
 * target: the 75th percentile of the history, but at least 5 % better than the baseline
   (a target at or below what the team just did is too safe);
-* stretch: 10 % beyond the better of the best period on record and the target.
+* stretch: 10 % beyond the better of the best period on record and the (rounded)
+  target, and at least one rounding step beyond the target.
 
 Mirrored for lower-is-better metrics (25th percentile, 5 % and 10 % lower). Fractions
 stay within [0, 1] for win rates and margins, counts are whole (rounded towards
@@ -22,7 +23,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from tracker.errors import UsageError
+from tracker.errors import TrackerError, UsageError
 from tracker.goals.expand import Scope, canonical, members, present_values, unknown_value
 from tracker.goals.lint import on_record
 from tracker.goals.plan import Plan, run
@@ -33,6 +34,8 @@ from tracker.periods import Period, quarter_of, range_period
 
 TARGET_STEP = 0.05
 STRETCH_STEP = 0.10
+STEPS = {"count": 1.0, "money": 1.0, "days": 0.1}
+"""The rounding step of each unit (the stretch is kept at least one step beyond)."""
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -87,21 +90,22 @@ def suggest(
     values = [v for _, v in history]
     baseline = values[-1]
     higher = direction == "higher"
+    pick = max if higher else min
     spread = quantile(values, 0.75 if higher else 0.25)
-    floor = _better(baseline, TARGET_STEP, direction)
-    target = max(spread, floor) if higher else min(spread, floor)
-    best = max(values) if higher else min(values)
-    stretch = _better(max(best, target) if higher else min(best, target), STRETCH_STEP, direction)
+    target = _round(pick(spread, _better(baseline, TARGET_STEP, direction)), unit, direction)
+    stretch = _round(_better(pick(pick(values), target), STRETCH_STEP, direction), unit, direction)
     if unit == "fraction" and metric != "discount_pct":
         target, stretch = min(max(target, 0.0), 1.0), min(max(stretch, 0.0), 1.0)
+    if stretch == target and unit in STEPS:  # rounding collapsed them: one step beyond
+        stretch = target + (STEPS[unit] if higher else -STEPS[unit])
     return Suggestion(
         metric=metric,
         period=period,
         scope=scope,
         history=tuple(history),
         baseline=baseline,
-        target=_round(target, unit, direction),
-        stretch=_round(stretch, unit, direction),
+        target=target,
+        stretch=stretch,
     )
 
 
@@ -157,4 +161,10 @@ def suggestions(
             skipped.append(str(dict(target_scope).get(for_each or "") or "company"))
         else:
             found.append(made)
+    if not found:
+        where = ", ".join(f"{k}={v}" for k, v in scope) or "the company"
+        raise TrackerError(
+            f"no {metric} on record for {where} in the {len(history)} periods before "
+            f"{period.label}: nothing to suggest from"
+        )
     return found, skipped
