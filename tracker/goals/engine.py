@@ -17,11 +17,11 @@ from tracker.goals.checkins import Checkin, since
 from tracker.goals.evaluate import evaluate_goal
 from tracker.goals.expand import OwnerRef, QuotaRow, expand, present_values
 from tracker.goals.lint import lint
-from tracker.goals.model import GoalConfig
+from tracker.goals.model import BaselineSpec, GoalConfig
 from tracker.goals.plan import plan, run
 from tracker.goals.result import GoalResult
 from tracker.goals.thresholds import GoalThresholds
-from tracker.goals.windows import windows
+from tracker.goals.windows import Windows, windows
 from tracker.periods import Period
 
 
@@ -67,17 +67,19 @@ def evaluate(
         quotas=inputs.quotas,
     )
     thresholds = inputs.thresholds
-    spans = [
-        windows(
-            goal.period,
-            inputs.as_of,
-            goal.baseline,
-            fiscal_year_start_month=inputs.fiscal_year_start_month,
-            history_periods=thresholds.history_periods,
-            closing_days=thresholds.clustering_days,
-        )
-        for goal in goals
-    ]
+    found: dict[tuple[Period, BaselineSpec], Windows] = {}
+    for goal in goals:  # goals share periods: each set of windows is worked out once
+        key = (goal.period, goal.baseline)
+        if key not in found:
+            found[key] = windows(
+                goal.period,
+                inputs.as_of,
+                goal.baseline,
+                fiscal_year_start_month=inputs.fiscal_year_start_month,
+                history_periods=thresholds.history_periods,
+                closing_days=thresholds.clustering_days,
+            )
+    spans = [found[(goal.period, goal.baseline)] for goal in goals]
     if not goals:
         return []
     values = run(frame, plan(goals, spans))

@@ -32,6 +32,8 @@ Scope = tuple[tuple[str, str | None], ...]
 
 def canonical(scope: Mapping[str, str | None]) -> Scope:
     """``scope`` as a ``Scope`` (its dimensions in ``DIMENSIONS`` order)."""
+    if len(scope) < 2:
+        return tuple(scope.items())
     return tuple(sorted(scope.items(), key=lambda item: DIMENSIONS.index(item[0])))
 
 
