@@ -17,13 +17,12 @@ holds the same number of deals.
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from metrics import _count, generate
+from metrics import bench_store
 
 from connectors.registry import settings_models
 from jobs import tasks
@@ -106,20 +105,8 @@ def metrics_time(store: Store, request: MetricRequest) -> tuple[float, int]:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deals", type=int, default=1_000_000)
-    parser.add_argument("--url", default=None, help="store URL (default: SQLite in /tmp)")
-    parser.add_argument("--repeat", type=int, default=2, help="best of N timings")
-    args = parser.parse_args()
-    url = args.url or f"sqlite:////tmp/tracker-bench-{args.deals}.db"
-    store = Store(url)
-    store.ensure_ready()
-    if _count(store.engine) != args.deals:
-        if _count(store.engine):
-            raise SystemExit(f"{url} holds another number of deals; remove it first")
-        print(f"generating {args.deals:,} deals into {url} ...", flush=True)
-        generate(store.engine, args.deals)
-    settings = bench_settings(url)
+    args, store = bench_store(__doc__)
+    settings = bench_settings(store.url)
     request = same_request(settings, store)
     goal_times: list[float] = []
     metric_times: list[float] = []
