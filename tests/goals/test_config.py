@@ -283,3 +283,20 @@ def test_quota_files_missing_or_without_columns(tmp_path: Path) -> None:
         read_quotas(config)
     with pytest.raises(ConfigError, match=r"no 'target' column \(columns: owner, target"):
         _quotas(tmp_path, "owner,quota\nAnn,1\n")
+
+
+def test_the_documented_example_goals_are_valid(tmp_path: Path) -> None:
+    """The commented goals of config.example.toml, uncommented, load and validate."""
+    lines = (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [[goals]]")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#") or line.startswith("# ----"):
+            break
+        block.append(line[2:] if line.startswith("# ") else "")
+    (tmp_path / "quotas.csv").write_text("owner,target\n", encoding="utf-8")
+    settings = _load(tmp_path, "\n".join(block))
+    goals = settings.goals  # type: ignore[attr-defined]
+    assert [g.id for g in goals] == ["emea-revenue", "owner-cycle", "quota"]
+    assert settings.goal_thresholds.moonshot_margin == 0.2  # type: ignore[attr-defined]
+    check_goal_configs(goals)
