@@ -117,9 +117,10 @@ class Windows:
         return 0 if self.to_date is None else self.to_date.days
 
     def all(self) -> list[Period]:
-        """Every period to compute for this goal."""
+        """Every period the goal's metrics are computed over (``remaining`` is only read
+        by the pipeline measures)."""
         found = [self.to_date, *self.history, *self.history_to_date, *self.baseline]
-        found += [self.recent, self.remaining, self.closing]
+        found += [self.recent, self.closing]
         return [p for p in found if p is not None]
 
 
