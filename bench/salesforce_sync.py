@@ -246,7 +246,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from connectors.sandbox import Sandbox
+    from sandbox import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="sfconn_bench_") as tmp:
         t0 = time.perf_counter()

@@ -27,7 +27,7 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 SOQL = (
     "SELECT Id, Name, AccountId, OwnerId, Amount, CurrencyIsoCode, CloseDate, CreatedDate, "

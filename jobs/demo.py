@@ -14,8 +14,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.sandbox import Sandbox
-from connectors.sandbox.standalone import config_toml
+from sandbox import Sandbox
+from sandbox.standalone import config_toml
 from tracker.cli import app
 
 DEMO_DEALS = 4000

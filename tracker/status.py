@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker.money import missing_rate_hint
 from tracker.settings import Settings
 from tracker.store import SOURCE_COUNT_KEYS, Store
 from tracker.wording import plural
@@ -125,7 +126,7 @@ def unconverted_warnings(counts: dict[str, Any], reporting_currency: str) -> lis
     unconverted: dict[str, int] = counts.get("unconverted") or {}
     return [
         f"{plural(n, 'deal')} in {code} not converted to {reporting_currency}: "
-        f"add {code} = <{reporting_currency} per 1 {code}> under [tracker.exchange_rates]"
+        f"{missing_rate_hint(code, reporting_currency)}"
         for code, n in sorted(unconverted.items())
     ]
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select, update
 from tracker.errors import TrackerError
 from tracker.locks import source_lock
 from tracker.models import SyncCursor, SyncReject, SyncRun
+from tracker.money import unconverted
 from tracker.records import Batch, JsonDict, RejectedRow
 from tracker.store import Store
 from tracker.writer import BatchWriter, WriteCounts
@@ -67,6 +68,7 @@ class SyncResult:
     rejected_total: int = 0
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unconverted: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -85,6 +87,7 @@ class SyncResult:
             "rejected_examples": [str(r) for r in self.rejected[:MAX_REJECTS_KEPT]],
             "notes": self.notes,
             "warnings": self.warnings,
+            "unconverted": self.unconverted,
         }
 
 
@@ -187,6 +190,7 @@ def _run_locked(
             if not dry_run:
                 result.outcome = "partial"
     except TrackerError as exc:
+        log.debug("sync of %s ended on an error", source, exc_info=True)  # --verbose shows it
         result.outcome = "stopped" if exc.exit_code == 3 else "failed"
         result.error = str(exc)
         result.exit_code = exc.exit_code
@@ -224,6 +228,8 @@ def _commit_batch(
         result.rejected.extend(batch.rejected[: max(0, MAX_REJECTS_KEPT - len(result.rejected))])
         result.notes.extend(batch.notes)
         result.warnings.extend(batch.warnings)
+        for code, n in unconverted(batch.deals).items():
+            result.unconverted[code] = result.unconverted.get(code, 0) + n
         if dry_run:
             trans.rollback()
             return

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.csv.settings import CsvSourceSettings
+from tracker.money import Rates
 from tracker.records import AccountRecord, DealRecord, OwnerRecord
 from tracker.settings import TrackerSection
 
@@ -134,8 +135,7 @@ class RowMapper:
         self.s = settings
         self.cols = settings.columns.mapped()
         self.tz = tracker.tz
-        self.reporting = tracker.currency
-        self.rates = tracker.exchange_rates
+        self.rates = Rates(tracker.currency, tracker.exchange_rates)
         self.default_currency = (settings.currency or tracker.currency).upper()
         self.won = {v.strip().casefold() for v in settings.stages.won}
         self.lost = {v.strip().casefold() for v in settings.stages.lost}
@@ -196,7 +196,7 @@ class RowMapper:
             close_date=closed,
             amount=amount,
             currency=currency,
-            amount_reporting=self._to_reporting(amount, currency),
+            amount_reporting=self.rates.convert(amount, currency, closed),
             list_amount=list_amount,
             cost_amount=cost,
             deal_type=deal_type,
@@ -223,16 +223,3 @@ class RowMapper:
                 industry=_text(self._get(row, "industry")),
             )
         return MappedRow(deal=deal, owner=owner, account=account)
-
-    def _to_reporting(self, amount: float | None, currency: str) -> float | None:
-        if amount is None:
-            return None
-        if currency == self.reporting:
-            return amount
-        rate = self.rates.get(currency)
-        if rate is None:
-            raise RowError(
-                f"{self._col('currency')}: no exchange rate for {currency}; add "
-                f"{currency} = <{self.reporting} per 1 {currency}> under [tracker.exchange_rates]"
-            )
-        return round(amount * rate, 6)

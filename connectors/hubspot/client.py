@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import urllib3
@@ -79,6 +79,21 @@ def check_partial(result: JsonObj, what: str) -> None:
                 f"HubSpot {what} failed for some records: {error.get('category')}: "
                 f"{error.get('message')}"
             )
+
+
+Page = tuple[list[JsonObj], str | None]
+"""One page's results and the cursor of the next page (None after the last)."""
+
+
+def paged(fetch: Callable[[str | None], JsonObj], after: str | None = None) -> Iterator[Page]:
+    """Every page of an ``after``-cursor listing, from ``after`` on: the one paging loop of
+    the HubSpot APIs (objects, owners). ``fetch(after)`` gets one page."""
+    while True:
+        page = fetch(after)
+        after = next_after(page)
+        yield list(page.get("results") or ()), after
+        if after is None:
+            return
 
 
 def next_after(page: JsonObj) -> str | None:
@@ -246,6 +261,28 @@ class HubSpotClient:
         )
         return result
 
+    def list_pages(
+        self,
+        object_type: str,
+        *,
+        after: str | None = None,
+        properties: Sequence[str],
+        associations: Sequence[str] = (),
+        archived: bool = False,
+    ) -> Iterator[Page]:
+        """Every page of ``GET /crm/v3/objects/{type}`` from cursor ``after`` on."""
+
+        def fetch(cursor: str | None) -> JsonObj:
+            return self.list_page(
+                object_type,
+                after=cursor,
+                properties=properties,
+                associations=associations,
+                archived=archived,
+            )
+
+        return paged(fetch, after)
+
     def search(self, object_type: str, body: JsonObj) -> JsonObj:
         """One page of ``POST /crm/v3/objects/{type}/search`` (the search bucket)."""
         result: JsonObj = self._call(
@@ -313,17 +350,17 @@ class HubSpotClient:
 
     def owners(self, *, archived: bool) -> list[JsonObj]:
         """Every owner (active, or archived = deactivated users)."""
-        out: list[JsonObj] = []
-        after: str | None = None
-        while True:
+
+        def fetch(after: str | None) -> JsonObj:
             kwargs: dict[str, Any] = {"limit": 500, "archived": archived}
             if after:
                 kwargs["after"] = after
-            result = self._call("owners", self.general_bucket, self._owners.get_page, **kwargs)
-            out.extend(result.get("results") or [])
-            after = next_after(result)
-            if not after:
-                return out
+            result: JsonObj = self._call(
+                "owners", self.general_bucket, self._owners.get_page, **kwargs
+            )
+            return result
+
+        return [owner for results, _ in paged(fetch) for owner in results]
 
     def property_names(self, object_type: str) -> set[str]:
         """Names of every (non-archived) property of ``object_type``."""

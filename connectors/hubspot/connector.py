@@ -31,7 +31,7 @@ from typing import Any, cast
 
 from connectors.base import Connector, SyncContext
 from connectors.feed import ThreadedFeed
-from connectors.hubspot.client import HubSpotClient, next_after
+from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.mapping import Mapper, merged_ids, stage_map
 from connectors.hubspot.reader import Chunk, DealReader
 from connectors.hubspot.search import Position, changed_since, latest_stamp
@@ -222,19 +222,14 @@ class HubSpotConnector(Connector):
         pending = _Pending()
         props = mapper.company_properties()
         for archived in (False, True):
-            after = after if not archived else None
-            while True:
-                page = self.client.list_page(
-                    "companies", after=after, properties=props, archived=archived
-                )
-                results = page.get("results") or []
+            pages = self.client.list_pages(
+                "companies", after=None if archived else after, properties=props, archived=archived
+            )
+            for results, nxt in pages:
                 self._verify("companies", results)
                 pending.accounts += [mapper.account(c) for c in results]
-                after = next_after(page)
-                if after is None:
-                    break
-                if not archived and len(pending.accounts) >= self.hs.batch_size:
-                    cur = {"phase": "companies", "after": after, "since": since}
+                if nxt is not None and not archived and len(pending.accounts) >= self.hs.batch_size:
+                    cur = {"phase": "companies", "after": nxt, "since": since}
                     yield self._batch(pending, cur)
                     pending = _Pending()
         yield self._batch(pending, {"phase": "deals", "after": None, "since": since})
@@ -319,19 +314,13 @@ class HubSpotConnector(Connector):
         assert mapper is not None
         for object_type in ("deals", "companies"):
             properties = ID_ONLY if object_type == "deals" else mapper.company_properties()
-            after: str | None = None
-            while True:
-                page = self.client.list_page(
-                    object_type, after=after, properties=properties, archived=True
-                )
-                results = page.get("results") or ()
+            for results, _ in self.client.list_pages(
+                object_type, properties=properties, archived=True
+            ):
                 if object_type == "deals":
                     pending.deleted += [str(r["id"]) for r in results]
                 else:
                     pending.accounts += [mapper.account(r) for r in results]
-                after = next_after(page)
-                if after is None:
-                    break
         log.info(
             "%s: %d archived deals and %d archived companies (marked deleted)",
             self.name,
@@ -345,13 +334,8 @@ class HubSpotConnector(Connector):
     def _reconcile(self) -> Batch:
         """Every live deal id: the store marks every other stored deal deleted."""
         live: set[str] = set()
-        after: str | None = None
-        while True:
-            page = self.client.list_page("deals", after=after, properties=ID_ONLY)
-            live.update(str(r["id"]) for r in page.get("results") or ())
-            after = next_after(page)
-            if after is None:
-                break
+        for results, _ in self.client.list_pages("deals", properties=ID_ONLY):
+            live.update(str(r["id"]) for r in results)
         log.info("%s: reconcile: %d live deals in HubSpot", self.name, len(live))
         batch = self._batch(_Pending(), cursor=None)
         batch.complete_deal_ids = frozenset(live)

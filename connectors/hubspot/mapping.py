@@ -1,6 +1,6 @@
 """HubSpot payloads (decoded JSON) → the core's records, right where they arrive.
 
-Conventions (shared with the sandbox's truth, ``connectors/sandbox/truth.py``):
+Conventions (shared with the sandbox's truth, ``sandbox/truth.py``):
 
 * ``stage`` / ``pipeline`` are the *labels*; closed and won come from the stage metadata
   (``isClosed`` "true", ``probability`` "1.0"), never from stage names;
@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.hubspot.settings import HubSpotSourceSettings
+from tracker.money import Rates
 from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
 from tracker.settings import TrackerSection
 
@@ -133,14 +134,13 @@ class Mapper:
         self.props = settings.properties
         self.tz = ZoneInfo(settings.timezone) if settings.timezone else tracker.tz
         self.currency = tracker.currency
-        self.rates = tracker.exchange_rates
+        self.rates = Rates(tracker.currency, tracker.exchange_rates)
         self.stages: dict[tuple[Any, Any], Stage] = dict(stages)
         self.pipeline_labels = {pid: s.pipeline for (pid, _), s in stages.items()}
         self.new_types = set(settings.deal_types.new_customer)
         self._deal_type = self.props.deal_type
         self._cost = self.props.line_item_cost
         self._custom = tuple(settings.custom.items())
-        self._warned: set[str] = set()
 
     # ----------------------------------------------------------- property lists
 
@@ -260,7 +260,7 @@ class Mapper:
             close_date=_local_date(closed_at, self.tz),
             amount=amount,
             currency=currency,
-            amount_reporting=self._reporting(amount, currency),
+            amount_reporting=self.rates.convert(amount, currency),
             list_amount=list_amount,
             cost_amount=cost,
             deal_type=deal_type,
@@ -269,26 +269,6 @@ class Mapper:
             custom={name: p.get(prop) for name, prop in self._custom},
             line_items=lines,
         )
-
-    def _reporting(self, amount: float | None, currency: str) -> float | None:
-        if amount is None:
-            return None
-        if currency == self.currency:
-            return amount
-        rate = self.rates.get(currency)
-        if rate is None:
-            if currency not in self._warned:
-                self._warned.add(currency)
-                log.warning(
-                    "no exchange rate for %s: amount_reporting left empty; add %s = <%s per 1 "
-                    "%s> under [tracker.exchange_rates]",
-                    currency,
-                    currency,
-                    self.currency,
-                    currency,
-                )
-            return None
-        return amount * rate
 
 
 def _local_date(instant: datetime | None, tz: ZoneInfo) -> date | None:

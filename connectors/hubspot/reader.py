@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.hubspot.client import HubSpotClient, next_after
+from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.search import Position, changed_since
 
 JsonObj = dict[str, Any]
@@ -53,19 +53,16 @@ class DealReader:
         """Every live deal from list cursor ``after`` on (associations inline); each chunk's
         cursor resumes after it, the last one is ``done``."""
         chunk, start = Chunk(), self.client.calls
-        while True:
-            page = self.client.list_page(
-                "deals",
-                after=after,
-                properties=self.deal_properties,
-                associations=("companies", "line_items"),
-            )
-            for r in page.get("results") or ():
+        pages = self.client.list_pages(
+            "deals",
+            after=after,
+            properties=self.deal_properties,
+            associations=("companies", "line_items"),
+        )
+        for results, after in pages:
+            for r in results:
                 chunk.deals[str(r["id"])] = r
-            after = next_after(page)
-            if after is None:
-                break
-            if len(chunk.deals) >= self.chunk_size:
+            if after is not None and len(chunk.deals) >= self.chunk_size:
                 chunk.cursor = {"phase": "deals", "after": after, "since": since}
                 yield self._counted(self._complete(chunk, inline=True), start)
                 chunk, start = Chunk(), self.client.calls

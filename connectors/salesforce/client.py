@@ -10,15 +10,12 @@ one-line domain errors that never carry a secret.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
 
 import requests
 from simple_salesforce.api import Salesforce
@@ -32,9 +29,28 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
-from simple_salesforce.util import date_to_iso8601, exception_handler
+from simple_salesforce.util import exception_handler
 
 from connectors.retry import RetryVerdict, call_with_retry
+from connectors.salesforce.budget import (
+    CallBudget,
+    ReplicationWindowError,
+    error_code,
+    first_line,
+)
+from connectors.salesforce.composite import (
+    Answer,
+    Prefetched,
+    Read,
+    composite_groups,
+    deleted_window_params,
+)
+from connectors.salesforce.session import (
+    RETRYABLE_CONNECTION,
+    CountingSession,
+    default_session,
+    server_time,
+)
 from connectors.salesforce.settings import SalesforceSourceSettings
 from tracker.errors import BudgetExhausted, ConfigError, SourceError
 
@@ -43,9 +59,6 @@ T = TypeVar("T")
 REAUTH = 1  # a 401 logs in again once (password/JWT modes); the SDK's default is 3
 ABORT_TIMEOUT = 5.0  # seconds for a best-effort Bulk job abort on the way out
 _API_USAGE = re.compile(r"(?:^|[;\s])api-usage=(\d+)/(\d+)")
-#: Composite API limits: subrequests per call, and query/queryAll/query-more among them
-COMPOSITE_MAX = 25
-COMPOSITE_MAX_QUERIES = 5
 _SUB_ERRORS: dict[int, type[SalesforceError]] = {
     300: SalesforceMoreThanOneRecord,
     400: SalesforceMalformedRequest,
@@ -53,156 +66,6 @@ _SUB_ERRORS: dict[int, type[SalesforceError]] = {
     403: SalesforceRefusedRequest,
     404: SalesforceResourceNotFound,
 }
-_RETRYABLE_CONNECTION = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-)
-
-
-class CountingSession(requests.Session):
-    """A session that counts requests, remembers the last response and may rewrite URLs.
-
-    Safe to share between the sync's thread and a Bulk feed thread: the count is locked
-    and the last response is kept per thread.
-
-    ``plain_http_base`` (``http://host:port``) sends the SDK's ``https://host:port`` URLs,
-    and its login hosts ``https://*.salesforce.com``, to that base over plain HTTP.
-    """
-
-    def __init__(self, *, timeout: float = 120.0, plain_http_base: str | None = None) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.calls = 0
-        self._count_lock = threading.Lock()
-        self._local = threading.local()
-        self._rewrites: list[tuple[re.Pattern[str], str]] = []
-        if plain_http_base is not None:
-            netloc = urlsplit(plain_http_base).netloc
-            self._rewrites = [
-                (re.compile(r"^https://" + re.escape(netloc) + r"(?=/|$)"), plain_http_base),
-                (re.compile(r"^https://[A-Za-z0-9.-]+\.salesforce\.com(?=/|$)"), plain_http_base),
-            ]
-
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        """Send one request (rewritten, with the default timeout) and count it."""
-        if isinstance(url, bytes):
-            url = url.decode()
-        for pattern, base in self._rewrites:
-            url = pattern.sub(base, url)
-        kwargs.setdefault("timeout", self.timeout)
-        with self._count_lock:
-            self.calls += 1
-        self._local.response = None
-        response = super().request(method, url, *args, **kwargs)
-        self._local.response = response
-        return response
-
-    @property
-    def last_response(self) -> requests.Response | None:
-        """The last response this thread received (a Bulk feed thread has its own)."""
-        response: requests.Response | None = getattr(self._local, "response", None)
-        return response
-
-
-def error_code(exc: SalesforceError) -> tuple[str, str]:
-    """(errorCode, message) of an SDK error's JSON body, or ("", "") when there is none."""
-    content = exc.content
-    try:
-        body = json.loads(content) if isinstance(content, bytes | str) else content
-    except ValueError:
-        return "", ""
-    if isinstance(body, list) and body and isinstance(body[0], dict):
-        return str(body[0].get("errorCode", "")), str(body[0].get("message", ""))
-    if isinstance(body, dict):
-        return str(body.get("errorCode", body.get("error", ""))), str(body.get("message", ""))
-    return "", ""
-
-
-def _first_line(text: str, limit: int = 300) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-class ReplicationWindowError(SourceError):
-    """getDeleted refused the window (older than the org keeps its delete log)."""
-
-
-class RunBudgetSpent(BudgetExhausted):
-    """This run's own budget (``max_api_percent``) is spent, not the org's daily limit."""
-
-    def __init__(self, message: str, calls: int) -> None:
-        super().__init__(message)
-        self.calls = calls
-
-
-@dataclass
-class CallBudget:
-    """Requests this run may make; ``check`` is called before each one."""
-
-    limit: int | None = None
-    remaining_today: int | None = None
-    source: str = ""
-
-    def exhausted_error(self, calls: int) -> RunBudgetSpent:
-        """The clean stop once ``limit`` calls were made."""
-        return RunBudgetSpent(
-            f"API budget for this run spent: stopped after {self._spent(calls)}; run "
-            f"`tracker sync {self.source}` again tomorrow (or raise max_api_percent) to resume "
-            "from the saved cursor",
-            calls,
-        )
-
-    def chunk_too_large_error(self, calls: int, chunk: int, chunks: int) -> RunBudgetSpent:
-        """The stop of a run whose budget ended before a Bulk chunk did (the next run reads
-        that chunk from its start again)."""
-        return RunBudgetSpent(
-            f"API budget for this run spent before Bulk chunk {chunk} of {chunks} finished: "
-            f"stopped after {self._spent(calls)}; the next `tracker sync {self.source}` starts "
-            "that chunk over, so raise max_api_percent (or wait for tomorrow's budget) until "
-            "a chunk fits in one run",
-            calls,
-        )
-
-    def _spent(self, calls: int) -> str:
-        left = "?" if self.remaining_today is None else f"{self.remaining_today:,}"
-        return f"{calls:,} API calls (max_api_percent of the {left} left today)"
-
-
-@dataclass(frozen=True)
-class Read:
-    """One GET the connector may bundle into a composite call (see ``prefetch``).
-
-    Build them with :meth:`SalesforceClient.ask_query`, ``ask_describe`` or ``ask_deleted``
-    so the key matches the one the direct call looks up.
-    """
-
-    key: tuple[Any, ...]
-    path: str  # below /services/data/vXX.X/
-    is_query: bool
-    extra: Any = None
-
-
-@dataclass
-class _Answer:
-    """A subrequest's result waiting for the direct call it stands for."""
-
-    status: int
-    body: Any
-    url: str
-    extra: Any = None
-
-
-@dataclass
-class _Prefetched:
-    """Answers of composite subrequests, taken (once) by the matching direct calls."""
-
-    answers: dict[tuple[Any, ...], _Answer] = field(default_factory=dict)
-
-    def take(self, key: tuple[Any, ...]) -> _Answer | None:
-        return self.answers.pop(key, None)  # atomic: the prefetch thread may ask too
 
 
 class SalesforceClient:
@@ -217,13 +80,13 @@ class SalesforceClient:
     ) -> None:
         self.name = name
         self.settings = settings
-        self.session = session if session is not None else _default_session(settings)
+        self.session = session if session is not None else default_session(settings)
         self.budget = CallBudget(source=name)
         self._sf: Salesforce | None = None
         self._local_calls = 0
         self._local_lock = threading.Lock()
         self._login_lock = threading.RLock()
-        self._prefetched = _Prefetched()
+        self._prefetched = Prefetched()
         self.composite_supported = True
 
     # -- connection
@@ -363,32 +226,13 @@ class SalesforceClient:
                 if done is not None:
                     return done
         self._prefetched.take(key)
-        window = f"start={date_to_iso8601(start)}&end={date_to_iso8601(end)}"
+        window = deleted_window_params(start, end)
         return self._call(
             lambda: self.sf.restful(f"sobjects/{sobject}/deleted/?{window}", max_retries=REAUTH),
             f"getDeleted {sobject}",
         )
 
     # -- the Composite API: many reads, one call toward the API limits
-
-    @staticmethod
-    def ask_query(soql: str, *, include_deleted: bool) -> Read:
-        """A ``query``/``queryAll`` to prefetch; ``query()`` with the same SOQL takes it."""
-        kind = "queryAll" if include_deleted else "query"
-        return Read(("query", include_deleted, soql), f"{kind}/?q={quote(soql)}", True)
-
-    @staticmethod
-    def ask_describe(sobject: str) -> Read:
-        """A ``describe`` to prefetch."""
-        return Read(("describe", sobject), f"sobjects/{sobject}/describe", False)
-
-    @staticmethod
-    def ask_deleted(sobject: str, start: datetime, end: datetime) -> Read:
-        """A ``getDeleted`` window to prefetch (taken by ``deleted()`` with the same start)."""
-        window = f"start={date_to_iso8601(start)}&end={date_to_iso8601(end)}"
-        return Read(
-            ("deleted", sobject, start), f"sobjects/{sobject}/deleted/?{window}", False, end
-        )
 
     def prefetch(self, reads: Sequence[Read]) -> int:
         """Run ``reads`` as composite calls (25 subrequests, 5 queries each at most).
@@ -400,7 +244,7 @@ class SalesforceClient:
         org has no composite resource: every read then goes direct).
         """
         made = 0
-        for group in _composite_groups(reads):
+        for group in composite_groups(reads):
             if not self.composite_supported:
                 break
             body = {
@@ -439,7 +283,7 @@ class SalesforceClient:
                 sub = by_ref.get(f"r{i}")
                 if sub is None:
                     continue
-                self._prefetched.answers[read.key] = _Answer(
+                self._prefetched.answers[read.key] = Answer(
                     int(sub.get("httpStatusCode") or 0), sub.get("body"), read.path, read.extra
                 )
         return made
@@ -467,6 +311,10 @@ class SalesforceClient:
             raise exc
 
         return self._guard(fail, what)
+
+    def server_time(self) -> datetime | None:
+        """The server's clock from the last response's ``Date`` header, if any."""
+        return server_time(self.session)
 
     # -- Bulk API 2.0 query jobs
 
@@ -532,19 +380,6 @@ class SalesforceClient:
         page = self._call(fetch, "bulk results")
         return str(page["csv"]), str(page["locator"] or "null")
 
-    def server_time(self) -> datetime | None:
-        """The server's clock from the last response's ``Date`` header, if any."""
-        response = getattr(self.session, "last_response", None)
-        raw = response.headers.get("Date") if response is not None else None
-        if not raw:
-            return None
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return None
-
     def _count_attempt(self) -> None:
         with self._local_lock:  # the sync's thread and a Bulk feed thread both call
             self._local_calls += 1
@@ -573,7 +408,7 @@ class SalesforceClient:
     def _classify(self, exc: BaseException) -> RetryVerdict | None:
         if isinstance(exc, requests.exceptions.SSLError):
             return None
-        if isinstance(exc, _RETRYABLE_CONNECTION):
+        if isinstance(exc, RETRYABLE_CONNECTION):
             return RetryVerdict(f"connection: {type(exc).__name__}")
         if isinstance(exc, SalesforceRefusedRequest):
             code, message = error_code(exc)
@@ -605,7 +440,7 @@ class SalesforceClient:
             raise
         except SalesforceAuthenticationFailed as exc:
             raise SourceError(
-                f"{prefix}: login refused ({_first_line(str(exc.content or exc.status))}); "
+                f"{prefix}: login refused ({first_line(str(exc.content or exc.status))}); "
                 f"check sources.{self.name} credentials and domain"
             ) from None
         except SalesforceExpiredSession:
@@ -619,62 +454,37 @@ class SalesforceClient:
             code, message = error_code(exc)
             if code == "REQUEST_LIMIT_EXCEEDED":
                 raise BudgetExhausted(
-                    f"{prefix}: the org's API request limit is spent ({_first_line(message)}); "
+                    f"{prefix}: the org's API request limit is spent ({first_line(message)}); "
                     f"run `tracker sync {self.name}` again once the rolling 24-hour window "
                     "frees requests: it resumes from the saved cursor"
                 ) from None
             raise SourceError(
-                f"{prefix}: refused (403 {code}: {_first_line(message)}); the API user needs "
+                f"{prefix}: refused (403 {code}: {first_line(message)}); the API user needs "
                 "'API Enabled' and read access to the objects (see docs/salesforce.md)"
             ) from None
         except SalesforceMalformedRequest as exc:
             code, message = error_code(exc)
             if code == "INVALID_REPLICATION_DATE":
-                raise ReplicationWindowError(f"{prefix}: {_first_line(message)}") from None
-            raise SourceError(f"{prefix}: 400 {code}: {_first_line(message)}") from None
+                raise ReplicationWindowError(f"{prefix}: {first_line(message)}") from None
+            raise SourceError(f"{prefix}: 400 {code}: {first_line(message)}") from None
         except SalesforceResourceNotFound as exc:
             code, message = error_code(exc)
             raise SourceError(
-                f"{prefix}: not found (404 {code}: {_first_line(message)}); "
+                f"{prefix}: not found (404 {code}: {first_line(message)}); "
                 f"check sources.{self.name}.api_version and instance_url"
             ) from None
         except SalesforceError as exc:
             code, message = error_code(exc)
             raise SourceError(
-                f"{prefix}: HTTP {exc.status} {code}: {_first_line(message)} (after retries)"
+                f"{prefix}: HTTP {exc.status} {code}: {first_line(message)} (after retries)"
             ) from None
         except requests.exceptions.SSLError:
             raise SourceError(
                 f"{prefix}: TLS verification failed; set sources.{self.name}.ca_bundle to "
                 "your proxy's CA file"
             ) from None
-        except _RETRYABLE_CONNECTION as exc:
+        except RETRYABLE_CONNECTION as exc:
             raise SourceError(
                 f"{prefix}: cannot reach the org ({type(exc).__name__}) after retries; "
                 f"check sources.{self.name}.instance_url and the network"
             ) from None
-
-
-def _composite_groups(reads: Sequence[Read]) -> list[list[Read]]:
-    """``reads`` cut into composite calls within the subrequest and query limits."""
-    groups: list[list[Read]] = []
-    current: list[Read] = []
-    queries = 0
-    for read in reads:
-        if len(current) == COMPOSITE_MAX or (read.is_query and queries == COMPOSITE_MAX_QUERIES):
-            groups.append(current)
-            current, queries = [], 0
-        current.append(read)
-        queries += read.is_query
-    if current:
-        groups.append(current)
-    return groups
-
-
-def _default_session(settings: SalesforceSourceSettings) -> CountingSession:
-    url = settings.instance_url
-    plain = url if url is not None and url.startswith("http://") else None
-    session = CountingSession(timeout=settings.timeout_seconds, plain_http_base=plain)
-    if settings.ca_bundle is not None:
-        session.verify = str(settings.ca_bundle)
-    return session

@@ -2,7 +2,7 @@
 
 One sync, in order (every step counted against the run's API budget):
 
-0. one composite call (``_Run.prefetch``): the fixed reads of steps 1-4 below, counted
+0. one composite call (``SalesforceRun.prefetch``): the fixed reads of steps 1-4 below, counted
    by Salesforce as a single API call; each step then takes its answer, or calls itself
    when there is none (more pages, a transient subrequest error, an org that changed);
 1. ``limits`` (the budget: ``max_api_percent`` of what is left today) and ``describe`` of
@@ -27,43 +27,37 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import requests
 
 from connectors.base import Connector, SyncContext
-from connectors.feed import ThreadedFeed
-from connectors.salesforce.bulk import (
-    ChunkLineItems,
-    FeedEvent,
-    chunk_edges,
-    chunk_events,
-    chunks_between,
-    csv_records,
-)
-from connectors.salesforce.client import (
-    Read,
-    ReplicationWindowError,
-    RunBudgetSpent,
-    SalesforceClient,
-)
+from connectors.salesforce.backfill import Backfill
+from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.composite import Read, ask_deleted, ask_describe, ask_query
+from connectors.salesforce.deletions import live_ids, read_deleted_log
 from connectors.salesforce.mapping import (
     FieldPlan,
     Record,
     calculated_fields,
     check_fields,
+    check_reporting_currency,
     currency_factors,
+    dated_rates,
     parse_datetime,
-    soql_datetime,
     soql_id,
 )
 from connectors.salesforce.settings import SalesforceSourceSettings
+from connectors.salesforce.soql import (
+    CURRENCY_SOQL,
+    DATED_RATES_SOQL,
+    LINE_ITEM_STAMPS,
+    count_soql,
+    first_created_soql,
+)
 from connectors.salesforce.streams import (
     Page,
     StreamState,
@@ -73,8 +67,9 @@ from connectors.salesforce.streams import (
     keyset_soql,
     lower_bound,
 )
-from tracker.errors import ConfigError
-from tracker.records import Batch, DealRecord, JsonDict
+from tracker.errors import ConfigError, SourceError
+from tracker.money import DatedRate, Rates
+from tracker.records import Batch, JsonDict
 from tracker.settings import SourceSettings
 
 log = logging.getLogger(__name__)
@@ -82,10 +77,7 @@ CURSOR_VERSION = 1
 ID_CHUNK = 200
 FRESH_MEMORY = 50_000  # opportunity ids remembered per run to skip line-item re-reads
 OBJECTS = ("Opportunity", "OpportunityLineItem", "Account", "User")
-CURRENCY_SOQL = "SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true"
-LINE_ITEM_STAMPS = "Id, OpportunityId, SystemModstamp"
 #: Bulk result pages spooled (on disk) ahead of the mapping
-FEED_AHEAD = 32
 #: how far past the estimated server time a prefetched getDeleted window reaches
 DELETED_MARGIN = timedelta(minutes=2)
 
@@ -139,11 +131,11 @@ class SalesforceConnector(Connector):
         """Yield users, accounts, deals and deletions page by page, each with its cursor."""
         s = self.sf_settings
         client = self.client = SalesforceClient(self.name, s, session=self._session)
-        run = _Run(self, client, cursor)
+        run = SalesforceRun(self, client, cursor)
         yield from run.go()
 
 
-class _Run:
+class SalesforceRun:
     """The state of one sync run (cursor, plan, budget accounting)."""
 
     def __init__(
@@ -161,9 +153,9 @@ class _Run:
         self.now = datetime.now(UTC)
         self._counted = 0
         self.expected: int | None = None
-        self._deleted_ids: list[str] = []
+        self.deleted_ids: list[str] = []
         self._li_fresh = False
-        self._fresh_deals: set[str] = set()
+        self.fresh_deals: set[str] = set()
 
     # bookkeeping
 
@@ -198,19 +190,20 @@ class _Run:
                 self.expected = self.count_deals()
                 resuming = isinstance(self.cursor.get("bulk"), dict)
                 if resuming or (self.expected or 0) > self.s.bulk_threshold:
-                    feed = stack.enter_context(self.bulk_feed())
+                    backfill = Backfill(self)
+                    feed = stack.enter_context(backfill.feed())
             if feed is None:
                 yield from self.accounts("acct")
             else:  # the accounts are read in a thread of the feed, beside the Bulk jobs
-                yield from self.bulk_backfill(*feed)
+                yield from backfill.batches(*feed)
         yield from self.opportunities("opp")
         yield from self.line_items()
-        need_ids = not self._li_fresh and self.deletions_need_id_set()
-        deleted = self._deleted_ids
+        need_ids = not self._li_fresh and read_deleted_log(self)
+        deleted = self.deleted_ids
         if deleted:
             yield self.batch(deleted_deal_ids=deleted)
         if reconcile or need_ids:
-            live = self.live_ids()
+            live = live_ids(self.client)
             self.cursor.pop("recon", None)
             self.cursor.pop("recon_acct", None)
             yield self.batch(complete_deal_ids=live)
@@ -252,18 +245,38 @@ class _Run:
                 ", ".join(formulas),
                 self.name,
             )
-        tracker = self.context.tracker
-        plan.reporting_currency = tracker.currency
-        if plan.multi_currency:
-            rows = [
-                r
-                for page in iter_query(self.client, CURRENCY_SOQL, include_deleted=False)
-                for r in page
-            ]
-            plan.factors = currency_factors(rows, tracker.currency)
+        self.currency_rates()
+
+    def currency_rates(self) -> None:
+        """How amounts convert: the org's dated rates (advanced currency management: the
+        rate in force on each deal's close date), else its ``CurrencyType`` rates, else (a
+        single-currency org) ``[tracker.exchange_rates]``."""
+        plan, reporting = self.plan, self.context.tracker.currency
+        if not plan.multi_currency:
+            plan.default_currency = self.s.currency or reporting
+            plan.rates = Rates(reporting, dict(self.context.tracker.exchange_rates))
+            return
+        dated = self.dated_rates() if self.s.dated_rates else {}
+        self.cursor["acm"] = bool(dated)
+        if dated:
+            check_reporting_currency(dated, reporting)
+            plan.rates = Rates(reporting, dated=dated)
         else:
-            plan.default_currency = self.s.currency or tracker.currency
-            plan.factors = dict(tracker.exchange_rates)
+            plan.rates = Rates(reporting, currency_factors(self.read_all(CURRENCY_SOQL), reporting))
+
+    def dated_rates(self) -> dict[str, tuple[DatedRate, ...]]:
+        """The org's dated rates; none without advanced currency management (Salesforce
+        then answers INVALID_TYPE: the object exists only in such orgs)."""
+        try:
+            return dated_rates(self.read_all(DATED_RATES_SOQL))
+        except SourceError as exc:
+            if "INVALID_TYPE" not in str(exc):
+                raise
+            return {}
+
+    def read_all(self, soql: str) -> list[Record]:
+        """Every row of a small query (rates, users)."""
+        return [r for page in iter_query(self.client, soql, include_deleted=False) for r in page]
 
     def prefetch(self) -> None:
         """This sync's fixed reads in one composite call (one call toward the API limits).
@@ -276,16 +289,21 @@ class _Run:
         first sync asks only what does not depend on describe.
         """
         client, plan = self.client, self.plan
-        reads: list[Read] = [client.ask_describe(obj) for obj in OBJECTS]
+        reads: list[Read] = [ask_describe(obj) for obj in OBJECTS]
         hint = self.cursor.get("mc")
         if hint is True:
-            reads.append(client.ask_query(CURRENCY_SOQL, include_deleted=False))
-        reads.append(client.ask_query(self.user_soql(), include_deleted=False))
+            # the rates the last sync used (Composite takes 5 queries a call: one of them)
+            acm = self.cursor.get("acm") and self.s.dated_rates
+            rates = DATED_RATES_SOQL if acm else CURRENCY_SOQL
+            reads.append(ask_query(rates, include_deleted=False))
+        reads.append(ask_query(self.user_soql(), include_deleted=False))
         reads.append(self.first_page("acct", "Account", plan.account_select()))
         if self.state("opp") is None:
-            reads.append(client.ask_query(self.count_soql(), include_deleted=True))
+            reads.append(ask_query(count_soql(self.s.since_datetime), include_deleted=True))
             if not isinstance(self.cursor.get("bulk"), dict):
-                reads.append(client.ask_query(self.first_created_soql(), include_deleted=True))
+                reads.append(
+                    ask_query(first_created_soql(self.s.since_datetime), include_deleted=True)
+                )
         elif isinstance(hint, bool):
             guess = replace(plan, multi_currency=hint)
             reads.append(self.first_page("opp", "Opportunity", guess.opportunity_select()))
@@ -293,7 +311,7 @@ class _Run:
                 reads.append(self.first_page("li", "OpportunityLineItem", LINE_ITEM_STAMPS))
             window = self.deleted_window(estimate=True)
             if window is not None:
-                reads.append(client.ask_deleted("Opportunity", *window))
+                reads.append(ask_deleted("Opportunity", *window))
         client.prefetch(reads)
 
     def first_page(self, key: str, sobject: str, select: str) -> Read:
@@ -301,7 +319,7 @@ class _Run:
         since = self.s.since_datetime if key == "opp" else None
         where = lower_bound(self.state(key), self.overlap, since)
         soql = keyset_soql(sobject, select, where, self.s.page_size)
-        return self.client.ask_query(soql, include_deleted=True)
+        return ask_query(soql, include_deleted=True)
 
     def deleted_window(self, *, estimate: bool = False) -> tuple[datetime, datetime] | None:
         """The getDeleted window since the last sync (None: no deletion read yet).
@@ -346,8 +364,7 @@ class _Run:
         return f"SELECT {self.plan.user_select()} FROM User"
 
     def users(self) -> list[Record]:
-        soql = self.user_soql()
-        return [r for page in iter_query(self.client, soql, include_deleted=False) for r in page]
+        return self.read_all(self.user_soql())
 
     def keyset(self, key: str, sobject: str, select: str) -> Iterator[Page]:
         """Keyset pages of ``sobject`` from the cursor's ``key`` state (not advanced)."""
@@ -379,8 +396,8 @@ class _Run:
     def opportunities(self, key: str) -> Iterator[Batch]:
         select = self.plan.opportunity_select()
         for records, last in self.pages(key, "Opportunity", select):
-            if key in ("opp", "recon") and len(self._fresh_deals) < FRESH_MEMORY:
-                self._fresh_deals.update(r["Id"] for r in records)
+            if key in ("opp", "recon") and len(self.fresh_deals) < FRESH_MEMORY:
+                self.fresh_deals.update(r["Id"] for r in records)
             if last and key == "opp":
                 self.watch_from_here()
             yield self.batch(deals=[self.plan.deal(r) for r in records])
@@ -393,117 +410,6 @@ class _Run:
             self.cursor["li"] = StreamState(stamp=done.stamp).dump()
             self._li_fresh = True
         self.cursor.setdefault("deleted", self.cursor["opp"]["stamp"])
-
-    @contextlib.contextmanager
-    def bulk_feed(self) -> Iterator[tuple[ThreadedFeed[Page | FeedEvent], Path]]:
-        """The Bulk API 2.0 backfill's feed, started, and its scratch folder.
-
-        Two threads keep the API busy while this one maps and stores: one reads the account
-        pages (REST), the other runs the chunks' query jobs (``bulk.py``) and spools their
-        pages to disk. The cursor's ``bulk`` entry (when the backfill began, the chunk
-        edges, the chunks done) is saved with every batch, so an interrupted backfill
-        resumes at its chunk.
-        """
-        state = self.bulk_state()
-        done = int(state["done"])
-        chunks = chunks_between([parse_datetime(e) or self.now for e in state["edges"]])
-        log.info(
-            "salesforce %s: backfilling %s deals through Bulk API 2.0 (%s chunks, %s done)",
-            self.name,
-            self.expected,
-            len(chunks),
-            done,
-        )
-        jobs = []
-        for chunk in chunks[done:]:
-            li_where = [chunk.condition("Opportunity.CreatedDate")]
-            li_where += self.first_sync_where("Opportunity.")
-            opp_where = [chunk.condition("CreatedDate"), *self.first_sync_where()]
-            jobs.append(
-                (
-                    chunk.index,
-                    _soql(self.plan.line_item_fields(parent=True), "OpportunityLineItem", li_where),
-                    _soql(self.plan.opportunity_fields(), "Opportunity", opp_where),
-                )
-            )
-        # the pages are fetched in a thread; the cursor moves here, as each one is stored
-        accounts = self.keyset("acct", "Account", self.plan.account_select())
-        stop = threading.Event()
-        # a thread still finishing a request when the feed closes may write one more page
-        with tempfile.TemporaryDirectory(prefix="tracker-sf-", ignore_cleanup_errors=True) as tmp:
-            events = chunk_events(self.client, jobs, Path(tmp), stop=stop)
-            with ThreadedFeed[Page | FeedEvent](
-                [accounts, events], ahead=FEED_AHEAD, name="sf-backfill", stop=stop
-            ) as feed:
-                yield feed, Path(tmp)
-
-    def bulk_backfill(self, feed: ThreadedFeed[Page | FeedEvent], folder: Path) -> Iterator[Batch]:
-        """Map and yield the feed's chunks: each page of opportunities joined with the
-        chunk's line items, then a batch recording the chunk done.
-
-        Once done, the Opportunity pass starts where the backfill began: whatever changed
-        while it ran (its chunks were read at different times) is read again.
-        """
-        li_fields = self.plan.line_item_fields(parent=True).split(", ")
-        lines: ChunkLineItems | None = None
-        done_before = self.cursor["bulk"]["done"]
-        try:
-            for event in feed:
-                if isinstance(event, Page):
-                    self.cursor["acct"] = event.state.dump()
-                    yield self.account_batch(event.records)
-                    continue
-                if lines is None:
-                    lines = ChunkLineItems(
-                        folder / f"line_items-{event.chunk}.db",
-                        li_fields,
-                        in_memory=self.s.bulk_memory_line_items,
-                    )
-                if event.kind == "lines":
-                    lines.add_csv(event.text())
-                elif event.kind == "deals":
-                    yield self.batch(deals=self.bulk_deals(event.text(), lines))
-                else:  # the chunk's end
-                    lines.close()
-                    lines = None
-                    self.cursor["bulk"] = {**self.cursor["bulk"], "done": event.chunk + 1}
-                    yield self.batch()
-        except RunBudgetSpent as spent:
-            if self.cursor["bulk"]["done"] != done_before:
-                raise  # a chunk is done: the next run gets further
-            chunks = len(self.cursor["bulk"]["edges"]) + 1
-            budget = self.client.budget
-            raise budget.chunk_too_large_error(spent.calls, done_before + 1, chunks) from None
-        finally:
-            if lines is not None:
-                lines.close()
-        began = parse_datetime(self.cursor.pop("bulk")["start"]) or self.now
-        self.cursor["opp"] = StreamState(stamp=min(self.now, began)).dump()
-        self.watch_from_here()
-
-    def bulk_state(self) -> JsonDict:
-        """The backfill's entry in the cursor (made now unless a backfill is under way)."""
-        state = self.cursor.get("bulk")
-        if not isinstance(state, dict):
-            body = self.client.query(self.first_created_soql(), include_deleted=True)
-            records = body.get("records") or [{}]
-            first = parse_datetime(records[0].get("CreatedDate"))
-            edges = chunk_edges(first, self.now, self.expected or 0, self.s.bulk_chunk_size)
-            state = {
-                "start": self.now.isoformat(),
-                "edges": [e.isoformat() for e in edges],
-                "done": 0,
-            }
-            self.cursor["bulk"] = state
-        return state
-
-    def bulk_deals(self, text: str, lines: ChunkLineItems) -> list[DealRecord]:
-        """One CSV page of opportunities, joined with their line items, as deals."""
-        page = csv_records(text)
-        children = lines.for_deals([r["Id"] for r in page])
-        for r in page:
-            r["OpportunityLineItems"] = {"done": True, "records": children.get(r["Id"], [])}
-        return [self.plan.deal(r) for r in page]
 
     def line_items(self) -> Iterator[Batch]:
         """Opportunities whose line items changed without the opportunity's own stamp."""
@@ -527,7 +433,7 @@ class _Run:
         started later, then saw the line as it is (saves re-reading the overlap window).
         """
         stamp = parse_datetime(line.get("SystemModstamp"))
-        return line["OpportunityId"] in self._fresh_deals and stamp is not None and stamp < self.now
+        return line["OpportunityId"] in self.fresh_deals and stamp is not None and stamp < self.now
 
     def fetch_deals(self, ids: list[str]) -> list[Record]:
         out: list[Record] = []
@@ -551,63 +457,7 @@ class _Run:
             else:
                 yield from self.opportunities(key)
 
-    # deletions
-
-    def deletions_need_id_set(self) -> bool:
-        """Read getDeleted since the last sync; True when the log may have lost entries."""
-        self._deleted_ids = []
-        window = self.deleted_window()
-        if window is None:
-            return False
-        start, end = window
-        try:
-            body = self.client.deleted("Opportunity", start, end, reuse_until=self.now)
-        except ReplicationWindowError as exc:
-            log.warning("salesforce %s: %s; comparing Id sets instead", self.name, exc)
-            return True
-        # a deal read in this run is known better than the log says (undeleted since)
-        self._deleted_ids = sorted(
-            {
-                str(r["id"])
-                for r in body.get("deletedRecords", ())
-                if r.get("id") and r["id"] not in self._fresh_deals
-            }
-        )
-        covered = parse_datetime(body.get("latestDateCovered"))
-        if covered is not None:
-            self.cursor["deleted"] = covered.isoformat()
-        earliest = parse_datetime(body.get("earliestDateAvailable"))
-        return earliest is not None and earliest > start
-
-    def live_ids(self) -> frozenset[str]:
-        """Every live Opportunity Id in the org (one run, never resumed half-way)."""
-        ids: set[str] = set()
-        for page in iter_query(self.client, "SELECT Id FROM Opportunity", include_deleted=False):
-            ids.update(r["Id"] for r in page)
-        return frozenset(ids)
-
-    def first_sync_where(self, path: str = "") -> list[str]:
-        """The opportunities a first sync reads: all, or those modified since ``since``
-        (``path``: how the querying object reaches Opportunity, e.g. ``Opportunity.``)."""
-        since = self.s.since_datetime
-        return [] if since is None else [f"{path}SystemModstamp >= {soql_datetime(since)}"]
-
-    def count_soql(self) -> str:
-        """Counts the opportunities a first sync reads."""
-        return _soql("COUNT()", "Opportunity", self.first_sync_where())
-
-    def first_created_soql(self) -> str:
-        """The oldest CreatedDate among them (where Bulk chunks begin)."""
-        where = self.first_sync_where()
-        return _soql("CreatedDate", "Opportunity", where) + " ORDER BY CreatedDate LIMIT 1"
-
     def count_deals(self) -> int | None:
-        body = self.client.query(self.count_soql(), include_deleted=True)
+        body = self.client.query(count_soql(self.s.since_datetime), include_deleted=True)
         size = body.get("totalSize")
         return int(size) if isinstance(size, int) else None
-
-
-def _soql(select: str, sobject: str, conditions: list[str]) -> str:
-    """``SELECT select FROM sobject [WHERE c1 AND c2 ...]`` (empty conditions skipped)."""
-    where = " AND ".join(c for c in conditions if c)
-    return f"SELECT {select} FROM {sobject}" + (f" WHERE {where}" if where else "")

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tracker.errors import ConfigError, SourceError
+from tracker.money import DatedRate, Rates
 from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
 
 Record = dict[str, Any]
@@ -76,8 +77,7 @@ class FieldPlan:
     region: str | None = None
     multi_currency: bool = False
     default_currency: str = "USD"
-    reporting_currency: str = "USD"
-    factors: dict[str, float] = field(default_factory=dict)
+    rates: Rates = field(default_factory=lambda: Rates("USD"))
     new_customer: frozenset[str] = frozenset()
 
     # -- SOQL
@@ -130,6 +130,7 @@ class FieldPlan:
             self.default_currency
         )
         amount = _num(rec.get("Amount"))
+        close_date = _date(rec.get("CloseDate"))
         deal_type = rec.get("Type") or None
         return DealRecord(
             external_id=deal_id,
@@ -141,10 +142,10 @@ class FieldPlan:
             is_closed=bool(rec.get("IsClosed")),
             is_won=bool(rec.get("IsWon")),
             created_at=parse_datetime(rec.get("CreatedDate")),
-            close_date=_date(rec.get("CloseDate")),
+            close_date=close_date,
             amount=amount,
             currency=currency,
-            amount_reporting=None if amount is None else amount * self.factor(currency),
+            amount_reporting=self.rates.convert(amount, currency, close_date),
             list_amount=list_amount,
             cost_amount=cost,
             deal_type=deal_type,
@@ -203,18 +204,6 @@ class FieldPlan:
             )
         return out
 
-    def factor(self, currency: str) -> float:
-        """Units of the reporting currency per unit of ``currency``."""
-        if currency == self.reporting_currency:
-            return 1.0
-        try:
-            return self.factors[currency]
-        except KeyError:
-            raise ConfigError(
-                f"no conversion rate from {currency} to {self.reporting_currency}: add it to "
-                "[tracker.exchange_rates] (single-currency org) or activate it in Salesforce"
-            ) from None
-
 
 def check_fields(
     source: str, describes: dict[str, Record], plan: FieldPlan, mapped: dict[str, str | None]
@@ -247,6 +236,28 @@ def calculated_fields(describe: Record) -> set[str]:
     return {f["name"] for f in describe.get("fields", ()) if f.get("calculated")}
 
 
+def dated_rates(rows: Iterable[Record]) -> dict[str, tuple[DatedRate, ...]]:
+    """``DatedConversionRate`` rows → per currency, its ranges (units per corporate unit)."""
+    out: dict[str, list[DatedRate]] = {}
+    for r in rows:
+        start, rate = _date(r.get("StartDate")), r.get("ConversionRate")
+        if start is None or not rate:
+            continue
+        ranges = out.setdefault(str(r["IsoCode"]), [])
+        ranges.append(DatedRate(start, _date(r.get("NextStartDate")), float(rate)))
+    return {code: tuple(sorted(ranges, key=lambda d: d.start)) for code, ranges in out.items()}
+
+
+def check_reporting_currency(active: Iterable[str], reporting: str) -> None:
+    """A ``ConfigError`` unless ``reporting`` is one of the org's active currencies."""
+    codes = set(active)
+    if reporting not in codes:
+        raise ConfigError(
+            f"[tracker] currency {reporting} is not an active currency of the Salesforce org "
+            f"(active: {', '.join(sorted(codes))}); set [tracker] currency to one of them"
+        )
+
+
 def currency_factors(rows: Iterable[Record], reporting: str) -> dict[str, float]:
     """``CurrencyType`` rows → units of ``reporting`` per unit of each active currency.
 
@@ -256,11 +267,7 @@ def currency_factors(rows: Iterable[Record], reporting: str) -> dict[str, float]
     1.08 / 1.27 they stand for.
     """
     rates = {r["IsoCode"]: float(r["ConversionRate"]) for r in rows if r.get("ConversionRate")}
-    if reporting not in rates:
-        raise ConfigError(
-            f"[tracker] currency {reporting} is not an active currency of the Salesforce org "
-            f"(active: {', '.join(sorted(rates))}); set [tracker] currency to one of them"
-        )
+    check_reporting_currency(rates, reporting)
     base = rates[reporting]
     return {code: float(f"{base / rate:.6g}") for code, rate in rates.items()}
 

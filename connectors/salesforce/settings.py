@@ -108,6 +108,7 @@ class SalesforceSourceSettings(SourceSettings):
     bulk_threshold: int = Field(default=50_000, ge=0)
     bulk_chunk_size: int = Field(default=25_000, ge=1)
     bulk_memory_line_items: int = Field(default=100_000, ge=0)
+    dated_rates: bool = True
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
     @field_validator("instance_url")

@@ -87,13 +87,22 @@ def test_sync_status_and_resync(config: Path) -> None:
     assert status["sources"][0]["store"]["deals_live"] == 120
     code, out, _ = invoke("--config", str(config), "status")
     assert code == 0
-    lines = [line.rstrip() for line in out.splitlines()]
-    assert "export (csv)" in lines
-    assert "  holds       120 deals (0 deleted), 12 accounts, 6 owners, 0 line items" in lines
-    assert any(line.startswith("  last sync   ") and line.endswith(": ok") for line in lines)
-    assert (
-        "  changes     120 deals read; 0 rows new, 0 updated; 0 deals deleted, 0 rejected, "
-        "0 unconverted" in lines
+    assert max(len(line) for line in out.splitlines()[1:]) <= 80  # but the store's path
+    # a label, then its value (wrapped lines continue it)
+    fields: dict[str, str] = {}
+    label = ""
+    for line in out.splitlines()[2:]:
+        if line.strip() and not line.startswith(" "):
+            assert line.strip() == "export (csv)"
+        elif line.startswith("  ") and not line.startswith("   "):
+            label, _, value = line.strip().partition("  ")
+            fields[label] = value.strip()
+        elif line.strip():
+            fields[label] += " " + line.strip()
+    assert fields["holds"] == "120 deals (0 deleted), 12 accounts, 6 owners, 0 line items"
+    assert fields["last sync"].endswith(": ok")
+    assert fields["changes"] == (
+        "120 deals read; 0 rows new, 0 updated; 0 deals deleted, 0 rejected, 0 unconverted"
     )
 
 
@@ -255,7 +264,7 @@ def test_summary_cells_line_up_with_headers(config: Path) -> None:
     assert cells["source"] == "export" and cells["outcome"] == "ok"
     assert cells["deals"] == "120" and cells["rejected"] == "0" and cells["API calls"] == "0"
     assert cells["changed"] == "138"  # 120 deals, 12 accounts, 6 owners
-    assert float(cells["secs"]) >= 0 and cells["deals/s"].replace(",", "").isdigit()
+    assert float(cells["secs"]) >= 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
 

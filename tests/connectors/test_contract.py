@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from connectors.base import Connector, SyncContext
 from connectors.registry import connector_class, settings_models
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.connectors.store_truth import store_differences
 from tracker.errors import SourceError
 from tracker.records import (

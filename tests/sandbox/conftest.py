@@ -11,7 +11,7 @@ import pytest
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 SANDBOX_NOW = datetime(2026, 5, 15, 12, 0, tzinfo=UTC)
 """The fixed "now" of the fixture data (mid-quarter, so every quarter shape shows)."""

@@ -19,7 +19,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from connectors.sandbox import FaultSpecError, Sandbox, parse_spec
+from sandbox import FaultSpecError, Sandbox, parse_spec
 
 from .conftest import hubspot_client
 

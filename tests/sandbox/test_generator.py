@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.sandbox.control import build_state, canonical_truth
-from connectors.sandbox.generator import (
+from sandbox.control import build_state, canonical_truth
+from sandbox.generator import (
     HOSTILE_NAMES,
     Company,
     GenDeal,
@@ -17,7 +17,8 @@ from connectors.sandbox.generator import (
     quarter_end,
     quarter_start,
 )
-from connectors.sandbox.truth import hubspot_truth, salesforce_truth
+from sandbox.hubspot.truth import hubspot_truth
+from sandbox.salesforce.truth import salesforce_truth
 
 NOW = datetime(2026, 5, 15, 12, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from hubspot import HubSpot
 from hubspot.crm.deals.exceptions import NotFoundException
 from simple_salesforce import Salesforce
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 MODSTAMP_SOQL = "SELECT Id, Amount, SystemModstamp FROM Opportunity WHERE Id = '{}'"
 

@@ -13,9 +13,9 @@ import tomllib
 import pytest
 from hubspot import HubSpot
 
-from connectors.sandbox import FaultSpecError, Sandbox
-from connectors.sandbox.server import Request, Response, Router
-from connectors.sandbox.standalone import serve_forever
+from sandbox import FaultSpecError, Sandbox
+from sandbox.server import Request, Response, Router
+from sandbox.standalone import serve_forever
 
 
 def _get(sb: Sandbox, path: str, token: str | None = None) -> tuple[int, object]:
@@ -97,7 +97,17 @@ def test_serve_forever_prints_a_config_and_stops() -> None:
     stop.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
-    config = tomllib.loads(text)
+    shell, _, pasted = text.partition("# 2. paste into tracker.toml\n")
+    # the shell part pastes into a shell, the rest into tracker.toml, each as it is
+    exports = [line.split("=")[0] for line in shell.splitlines() if line.startswith("export ")]
+    assert exports == ["export SANDBOX_SALESFORCE_TOKEN", "export SANDBOX_HUBSPOT_TOKEN"]
+    config = tomllib.loads(pasted)
+    served = re.search(
+        r"Salesforce ([\d,]+) live \+ ([\d,]+) deleted; HubSpot ([\d,]+) live \+ ([\d,]+) archived",
+        text,
+    )
+    assert served is not None  # how many of the 120 deals are live
+    assert sum(int(n.replace(",", "")) for n in served.groups()) == 120
     sources = config["sources"]
     assert {s["kind"] for s in sources.values()} == {"salesforce", "hubspot"}
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sources["sandbox-hubspot"]["base_url"])

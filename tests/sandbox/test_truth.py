@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hubspot import HubSpot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from simple_salesforce import Salesforce
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 from .conftest import hubspot_client, salesforce_client
 
@@ -61,15 +62,36 @@ def test_salesforce_truth_matches_a_query(sandbox: Sandbox, sf: Salesforce) -> N
         "Owner.Department, Owner.Manager.Department FROM Opportunity"
     )["records"]
     assert {r["Id"] for r in rows} == set(truth.live_deals())
+    # advanced currency management: the rate in force on the close date, as published
+    dated = sf.query_all(
+        "SELECT IsoCode, ConversionRate, StartDate, NextStartDate FROM DatedConversionRate"
+    )["records"]
+
+    def in_force(code: str, day: str) -> float:
+        [row] = [
+            d
+            for d in dated
+            if d["IsoCode"] == code
+            and d["StartDate"] <= day
+            and (d["NextStartDate"] is None or day < d["NextStartDate"])
+        ]
+        return 1 / float(row["ConversionRate"])
+
+    converted_at_older_rates = 0
     for r in rows:
         t = truth.deals[r["Id"]]
         assert t.name == r["Name"] and t.close_date.isoformat() == r["CloseDate"]  # type: ignore[union-attr]
         if r["Amount"] is not None:
-            assert t.amount_reporting == r["Amount"] * sandbox.rates[r["CurrencyIsoCode"]]
+            rate = in_force(r["CurrencyIsoCode"], r["CloseDate"])
+            assert t.amount_reporting == pytest.approx(r["Amount"] * rate, rel=1e-6)
+            converted_at_older_rates += (
+                rate != 1.0 and abs(rate - sandbox.rates[r["CurrencyIsoCode"]]) > 1e-3
+            )
         assert t.is_new_business == (None if r["Type"] is None else r["Type"] == "New Customer")
         owner = truth.owners[r["OwnerId"]]
         manager = r["Owner"]["Manager"]
         assert owner.team == (r["Owner"]["Department"] or (manager and manager["Department"]))
+    assert converted_at_older_rates > 0  # the dates matter: some deals closed before July 2025
     rates = sf.query("SELECT IsoCode, ConversionRate FROM CurrencyType")["records"]
     for rate in rates:
         assert abs(rate["ConversionRate"] * sandbox.rates[rate["IsoCode"]] - 1) < 1e-5

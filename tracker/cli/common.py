@@ -11,8 +11,9 @@ from rich.console import Console
 
 from tracker.settings import DEFAULT_CONFIG_NAME, Settings, load_settings
 from tracker.store import Store
+from tracker.wording import plural
 
-PIPED_WIDTH = 160  # tables written to a file or pipe are not squeezed to 80 columns
+PIPED_WIDTH = 80  # without a terminal (files, pipes, logs) output fits 80 columns
 
 
 def _console(*, stderr: bool) -> Console:
@@ -72,3 +73,17 @@ def state(ctx: typer.Context) -> AppState:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState)
     return obj
+
+
+def warn_orphans(st: AppState) -> None:
+    """One warning line per source with data in the store that the config no longer lists
+    (left out of every figure)."""
+    from jobs.tasks import orphan_sources
+
+    for name, deals in orphan_sources(st.settings, st.store()).items():
+        st.err.print(
+            f"warning: source {name!r} is not in the config: {plural(deals, 'deal')} left out "
+            f"of metrics; `tracker source drop {name}` deletes them",
+            highlight=False,
+            markup=False,
+        )

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from jobs import tasks
-from tracker.cli.common import AppState, state
+from tracker.cli.common import AppState, state, warn_orphans
 from tracker.cli.options import OUTPUT, local_moment, local_today
 from tracker.metrics import REGISTRY, check_dimension
 from tracker.metrics.compute import parse_filter
@@ -26,54 +26,60 @@ def register(app: typer.Typer) -> None:
     app.command("metrics")(metrics)
 
 
+PERIODS = typer.Option(
+    None,
+    "--period",
+    "-p",
+    metavar="PERIOD",
+    help=f"Period (repeatable; default this-quarter): {PERIOD_FORMS}.",
+)
+BY = typer.Option(
+    None,
+    "--by",
+    metavar="DIMENSION",
+    help=f"Break down by (repeatable, crossed): {', '.join(DIMENSIONS)}.",
+)
+METRICS = typer.Option(
+    None,
+    "--metric",
+    "-m",
+    metavar="METRIC",
+    help=f"Metric (repeatable; default all): {', '.join(REGISTRY.names())}.",
+)
+FILTERS = typer.Option(
+    None,
+    "--filter",
+    metavar="DIMENSION=VALUE",
+    help="Keep deals with DIMENSION=VALUE (repeatable; same dimension: any).",
+)
+FORMAT = typer.Option(
+    "table", "--format", "-f", metavar="FORMAT", help=f"Output: {', '.join(FORMATS)}."
+)
+SAVE = typer.Option(False, "--save", help="Also store the rows as a snapshot.")
+TODAY = typer.Option(
+    None, "--today", metavar="DATE", help="Evaluation date for relative periods (default: today)."
+)
+DETAIL = typer.Option(False, "--detail", help="One line per value, with n (deals) and coverage.")
+REPORTED_AT = typer.Option(
+    None,
+    "--reported-at",
+    metavar="WHEN",
+    help="Show the saved snapshot current at this date/time (local) instead of computing.",
+)
+
+
 def metrics(
     ctx: typer.Context,
-    period: list[str] | None = typer.Option(
-        None,
-        "--period",
-        "-p",
-        metavar="PERIOD",
-        help=f"Period (repeatable; default this-quarter): {PERIOD_FORMS}.",
-    ),
-    by: list[str] | None = typer.Option(
-        None,
-        "--by",
-        metavar="DIMENSION",
-        help=f"Break down by (repeatable): {', '.join(DIMENSIONS)}.",
-    ),
-    metric: list[str] | None = typer.Option(
-        None,
-        "--metric",
-        "-m",
-        metavar="METRIC",
-        help=f"Metric (repeatable; default all): {', '.join(REGISTRY.names())}.",
-    ),
-    filters: list[str] | None = typer.Option(
-        None,
-        "--filter",
-        metavar="DIMENSION=VALUE",
-        help="Keep deals with DIMENSION=VALUE (repeatable; same dimension: any).",
-    ),
-    fmt: str = typer.Option(
-        "table", "--format", "-f", metavar="FORMAT", help=f"Output: {', '.join(FORMATS)}."
-    ),
+    period: list[str] | None = PERIODS,
+    by: list[str] | None = BY,
+    metric: list[str] | None = METRICS,
+    filters: list[str] | None = FILTERS,
+    fmt: str = FORMAT,
     output: Path | None = OUTPUT,
-    save: bool = typer.Option(False, "--save", help="Also store the rows as a snapshot."),
-    today: str | None = typer.Option(
-        None,
-        "--today",
-        metavar="DATE",
-        help="Evaluation date for relative periods (default: today, local).",
-    ),
-    detail: bool = typer.Option(
-        False, "--detail", help="One line per value, with n (deals) and coverage."
-    ),
-    reported_at: str | None = typer.Option(
-        None,
-        "--reported-at",
-        metavar="WHEN",
-        help="Show the saved snapshot current at this date/time (local) instead of computing.",
-    ),
+    save: bool = SAVE,
+    today: str | None = TODAY,
+    detail: bool = DETAIL,
+    reported_at: str | None = REPORTED_AT,
 ) -> None:
     """Compute sales metrics (revenue, win rate, cycle, margin...) per period and scope."""
     fmt = check_format(fmt)
@@ -83,13 +89,7 @@ def metrics(
         parse_filter(text)
     st = state(ctx)
     zone = st.settings.tracker.timezone
-    for name, deals in tasks.orphan_sources(st.settings, st.store()).items():
-        st.err.print(
-            f"warning: source {name!r} is not in the config: {plural(deals, 'deal')} left out "
-            f"of metrics; `tracker source drop {name}` deletes them",
-            highlight=False,
-            markup=False,
-        )
+    warn_orphans(st)
     if reported_at is not None:
         at = local_moment(reported_at, zone, flag="--reported-at")
         report = tasks.saved_report(st.store(), at, metric)

@@ -45,8 +45,8 @@ def serve(
     faults: str | None = typer.Option(None, metavar="SPEC", help=FAULTS_HELP),
 ) -> None:
     """Serve seeded Salesforce and HubSpot APIs on 127.0.0.1 and print a ready-to-paste config."""
-    from connectors.sandbox.faults import FaultSpecError, parse_spec
-    from connectors.sandbox.standalone import serve_forever
+    from sandbox.faults import FaultSpecError, parse_spec
+    from sandbox.standalone import serve_forever
 
     if not 100 <= deals <= 1_000_000:
         raise UsageError(f"--deals {deals}: give a number from 100 to 1,000,000")

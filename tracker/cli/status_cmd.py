@@ -49,7 +49,11 @@ def status(
         f"Store {report.store} (times in {report.timezone})", highlight=False, markup=False
     )
     for source in report.sources:
+        configured = "" if source.configured else ", not in the config"
         st.out.print()
+        st.out.print(
+            f"{source.source} ({source.kind or '?'}{configured})", markup=False, style="bold"
+        )
         st.out.print(_block(source))
 
 
@@ -82,8 +86,6 @@ def _block(source: SourceStatus) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    configured = "" if source.configured else ", not in the config"
-    grid.add_row(Text(f"{source.source} ({source.kind or '?'}{configured})"), "")
     grid.add_row("  holds", Text(_holds(source.holds)))
     run = source.last_run
     if run is None:

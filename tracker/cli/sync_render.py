@@ -20,7 +20,6 @@ SUMMARY_COLUMNS = (
     "deleted",
     "rejected",
     "API calls",
-    "deals/s",
     "secs",
 )
 
@@ -47,7 +46,7 @@ def print_result(err: Console, result: SyncResult, *, quiet: bool = False) -> No
 
 
 def summary_table(summary: SyncSummary) -> Table:
-    """One row per source: outcome, deals, rows changed, deletions, rejects, calls, speed."""
+    """One row per source: outcome, deals, rows changed, deletions, rejects, calls, time."""
     title = "Dry run: nothing was written" if summary.dry_run else "Sync summary"
     # compact enough for 80 columns
     table = Table(
@@ -61,10 +60,12 @@ def summary_table(summary: SyncSummary) -> Table:
     )
     for col in SUMMARY_COLUMNS:
         label = "would change" if summary.dry_run and col == "changed" else col
-        table.add_column(label, justify="left" if col in ("source", "outcome") else "right")
+        if col in ("source", "outcome"):
+            table.add_column(label, overflow="fold")
+        else:  # a figure is never cut: its header wraps instead
+            table.add_column(label, justify="right", no_wrap=True)
     for r in summary.results:
         deals = r.counts.received.get("deals", 0)
-        rate = deals / r.seconds if r.seconds > 0 else 0.0
         cells = {
             "source": r.source,
             "outcome": r.outcome,
@@ -73,7 +74,6 @@ def summary_table(summary: SyncSummary) -> Table:
             "deleted": f"{r.counts.deleted:,}",
             "rejected": f"{r.rejected_total:,}",
             "API calls": f"{r.api_calls:,}",
-            "deals/s": f"{rate:,.0f}",
             "secs": f"{r.seconds:.1f}",
         }
         table.add_row(*(cells[c] for c in SUMMARY_COLUMNS))

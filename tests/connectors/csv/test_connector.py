@@ -132,14 +132,18 @@ def test_malformed_rows_are_rejected_whole_with_file_and_line(tmp_path: Path, st
         "deals.csv:5: close_date: a won deal needs a close date",
         "deals.csv:6: opportunity_id: the deal id is blank",
         "deals.csv:7: duplicate deal id 'OPP1' (first on line 2)",
-        "deals.csv:8: currency: no exchange rate for JPY; add JPY = <USD per 1 JPY> under [tracker.exchange_rates]",
         "deals.csv:9: has 2 fields, the header has 12",
     ]
-    assert result.rejected_total == 7
-    assert query(store, "SELECT external_id, name FROM deals ORDER BY 1") == [
-        ("OPP1", "Big deal"),
-        ("OPP9", "Big deal"),
+    assert result.rejected_total == 6
+    # a currency without a rate is no reject: stored in its own currency, unconverted
+    assert query(
+        store, "SELECT external_id, name, currency, amount_reporting FROM deals ORDER BY 1"
+    ) == [
+        ("OPP1", "Big deal", "USD", 1200.5),
+        ("OPP7", "Big deal", "JPY", None),
+        ("OPP9", "Big deal", "USD", 1200.5),
     ]
+    assert result.unconverted == {"JPY": 1}
 
 
 def test_reimport_changes_nothing_and_missing_deals_are_deleted(

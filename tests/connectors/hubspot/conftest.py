@@ -15,7 +15,7 @@ import pytest
 from connectors.base import SyncContext
 from connectors.hubspot.connector import HubSpotConnector
 from connectors.hubspot.settings import HubSpotSourceSettings
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.connectors.store_truth import store_differences
 from tracker.settings import Settings, settings_from_dict
 from tracker.store import Store

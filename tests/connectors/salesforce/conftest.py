@@ -16,7 +16,7 @@ import pytest
 
 from connectors.base import SyncContext
 from connectors.salesforce.connector import SalesforceConnector
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.connectors.store_truth import store_differences
 from tracker.settings import settings_from_dict
 from tracker.store import Store

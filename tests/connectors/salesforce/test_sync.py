@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from connectors.sandbox.mutations import update_deal
+from sandbox.mutations import update_deal
 from tests.connectors.salesforce.conftest import Harness, strip_multi_currency
 from tracker.store import Store
 from tracker.sync import load_cursor
@@ -204,7 +204,7 @@ def test_pages_split_by_the_server_stay_consistent(
 ) -> None:
     # Salesforce counts child records toward its batch size, so a LIMIT 2000 query with
     # line items comes back in several responses; make the sandbox answer 200 at a time
-    from connectors.sandbox.salesforce import SalesforceOptions
+    from sandbox.salesforce.api import SalesforceOptions
 
     h = harness_factory(deals=900)
     h.sb.salesforce_api.options = SalesforceOptions(page_size=200)

@@ -1,0 +1,103 @@
+"""The truth of the HubSpot portal: what a perfect sync would store (see ``sandbox.truth``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sandbox.hubspot.data import HsObject, HubSpotData, parse_iso
+from sandbox.truth import Truth, as_float, line_item
+from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if not value else parse_iso(value)
+
+
+def _close(value: str | None, tz: ZoneInfo) -> date | None:
+    return None if not value else parse_iso(value).astimezone(tz).date()
+
+
+def hubspot_truth(data: HubSpotData, rates: dict[str, float]) -> Truth:
+    """The truth of the HubSpot portal."""
+    tz = ZoneInfo(data.timezone)
+    truth = Truth(gone_deal_ids=set(data.gone["deals"]))
+    for o in data.owners:
+        team = o.team[1] if o.team else None
+        truth.owners[o.id] = OwnerRecord(
+            external_id=o.id,
+            name=f"{o.first_name} {o.last_name}",
+            email=o.email,
+            manager_external_id=None,
+            team=team,
+            region=team.split(" - ")[0] if team else None,
+            is_active=not o.archived,
+            source_modified_at=_dt(o.updated_at),
+        )
+    for c in data.objects["companies"].values():
+        p = c.properties
+        truth.accounts[c.id] = AccountRecord(
+            external_id=c.id,
+            name=p.get("name"),
+            industry=p.get("industry"),
+            segment=p.get("customer_segment"),
+            created_at=_dt(p.get("createdate")),
+            source_modified_at=_dt(p.get("hs_lastmodifieddate")),
+            is_deleted=c.archived,
+        )
+    for d in data.objects["deals"].values():
+        truth.deals[d.id] = _hubspot_deal(data, d, rates, tz)
+    return truth
+
+
+def _hubspot_deal(
+    data: HubSpotData, d: HsObject, rates: dict[str, float], tz: ZoneInfo
+) -> DealRecord:
+    p = d.properties
+    items: list[LineItemRecord] = []
+    for lid in data.associated("deals", d.id, "line_items"):
+        li = data.objects["line_items"][lid]
+        if li.archived and not d.archived:
+            continue
+        lp = li.properties
+        items.append(
+            line_item(
+                lid,
+                d.id,
+                lp.get("name"),
+                as_float(lp.get("price")),
+                as_float(lp.get("quantity")),
+                as_float(lp.get("amount")),
+                as_float(lp.get("hs_cost_of_goods_sold")),
+                _dt(lp.get("hs_lastmodifieddate")),
+                li.archived,
+            )
+        )
+    list_amount, cost = line_totals(items)
+    stage = data.stage(p.get("pipeline"), p.get("dealstage"))
+    companies = data.associated("deals", d.id, "companies")
+    currency = p.get("deal_currency_code") or "USD"
+    amount = as_float(p.get("amount"))
+    dealtype = p.get("dealtype")
+    return DealRecord(
+        external_id=d.id,
+        name=p.get("dealname"),
+        account_external_id=companies[0] if companies else None,
+        owner_external_id=p.get("hubspot_owner_id"),
+        stage=stage[0] if stage else p.get("dealstage"),
+        pipeline=data.pipeline_label(p.get("pipeline")),
+        is_closed=bool(stage and stage[2]),
+        is_won=bool(stage and stage[1] == "1.0"),
+        created_at=_dt(p.get("createdate")),
+        close_date=_close(p.get("closedate"), tz),
+        amount=amount,
+        currency=currency,
+        amount_reporting=None if amount is None else amount * rates[currency],
+        list_amount=list_amount,
+        cost_amount=cost,
+        deal_type=dealtype,
+        is_new_business=None if dealtype is None else dealtype == "newbusiness",
+        source_modified_at=_dt(p.get("hs_lastmodifieddate")),
+        is_deleted=d.archived,
+        line_items=items,
+    )

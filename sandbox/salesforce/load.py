@@ -1,0 +1,201 @@
+"""Write the generated company's Salesforce half into an ``SObjectDatabase``.
+
+What lands where (the truth in ``truth.py`` reads it back the same way):
+
+* ``User``: reps and managers; ``Department`` is the team and ``Region__c`` the region,
+  both empty on some reps (a perfect connector takes them from ``Manager``).
+* ``Account``: ``Segment__c``, ``Industry``, ``CurrencyIsoCode`` USD.
+* ``Opportunity``: ``Type`` "New Customer" (new business) or "Existing Customer - Upgrade",
+  sometimes empty; ``CurrencyIsoCode``; deleted deals are in the recycle bin (IsDeleted).
+* ``OpportunityLineItem``: ``ListPrice``, ``UnitPrice``, ``Quantity``, ``Discount`` (percent,
+  empty when the discount is baked into UnitPrice), ``TotalPrice`` (net), ``Unit_Cost__c``.
+* ``CurrencyType``: USD corporate; ``ConversionRate`` is units of the currency per USD
+  (Salesforce's convention), i.e. ``1 / rates[code]``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sandbox.generator import PRODUCTS, Company, GenDeal
+from sandbox.salesforce.sobjects import SObjectDatabase, standard_schema
+
+OPEN_STAGES = (
+    ("Prospecting", 10.0),
+    ("Qualification", 10.0),
+    ("Value Proposition", 50.0),
+    ("Proposal/Price Quote", 75.0),
+    ("Negotiation/Review", 90.0),
+)
+NEW_TYPE = "New Customer"
+EXISTING_TYPE = "Existing Customer - Upgrade"
+
+
+def new_database(clock: Any, *, dated_rates: bool = True) -> SObjectDatabase:
+    """An empty multi-currency org whose audit stamps come from ``clock``; with
+    ``dated_rates`` it uses advanced currency management (``DatedConversionRate``)."""
+    return SObjectDatabase(
+        standard_schema(multi_currency=True, dated_rates=dated_rates), clock=clock
+    )
+
+
+def load_salesforce(db: SObjectDatabase, company: Company) -> dict[int, str]:
+    """Insert the company's Salesforce users, accounts, deals; returns deal key → Id."""
+    boot = company.now
+    for code, rate in sorted(company.rates.items()):
+        db.insert(
+            "CurrencyType",
+            {
+                "IsoCode": code,
+                "ConversionRate": round(1 / rate, 6),
+                "IsCorporate": code == "USD",
+                "IsActive": True,
+                "DecimalPlaces": 2,
+            },
+            modstamp=boot,
+        )
+    if "DatedConversionRate" in db.objects:
+        for code, ranges in sorted(company.dated_rates.items()):
+            for number, (start, rate) in enumerate(ranges):
+                following = ranges[number + 1][0] if number + 1 < len(ranges) else None
+                db.insert(
+                    "DatedConversionRate",
+                    {
+                        "IsoCode": code,
+                        "ConversionRate": round(1 / rate, 6),
+                        "StartDate": start,
+                        "NextStartDate": following,
+                    },
+                    modstamp=boot,
+                )
+    users: dict[int, str] = {}
+    for u in company.users:
+        if u.crm != "salesforce":
+            continue
+        uid = db.new_id("User")
+        users[u.key] = uid
+        db.insert(
+            "User",
+            {
+                "Id": uid,
+                "FirstName": u.first,
+                "LastName": u.last,
+                "Name": f"{u.first} {u.last}",
+                "Email": u.email,
+                "Username": u.email + ".sandbox",
+                "ManagerId": users.get(u.manager) if u.manager is not None else None,
+                "IsActive": u.is_active,
+                "Department": u.team,
+                "Region__c": u.region,
+            },
+            modstamp=u.created,
+        )
+    db.default_user_id = next(iter(users.values()), None)
+    products = {
+        code: db.insert(
+            "Product2",
+            {"Name": name, "ProductCode": code, "Family": "Software", "IsActive": True},
+            modstamp=boot,
+        )
+        for code, name, _, _ in PRODUCTS
+    }
+    accounts: dict[int, str] = {}
+    for a in company.accounts:
+        if a.crm != "salesforce":
+            continue
+        accounts[a.key] = db.insert(
+            "Account",
+            {
+                "Name": a.name,
+                "Industry": a.industry,
+                "Type": "Customer",
+                "OwnerId": users[a.owner],
+                "Segment__c": a.segment,
+                "CurrencyIsoCode": "USD",
+            },
+            modstamp=a.created,
+        )
+    ids: dict[int, str] = {}
+    for d in company.deals:
+        if d.crm == "salesforce":
+            ids[d.key] = _insert_deal(db, d, users, accounts, products)
+    return ids
+
+
+def _insert_deal(
+    db: SObjectDatabase,
+    d: GenDeal,
+    users: dict[int, str],
+    accounts: dict[int, str],
+    products: dict[str, str],
+) -> str:
+    values = opportunity_values(d)
+    values["AccountId"] = accounts[d.account] if d.account is not None else None
+    values["OwnerId"] = users[d.owner]
+    opp_id = db.insert("Opportunity", values, modstamp=d.modified, created=d.created)
+    for line in d.lines:
+        if line.discount_in_price:
+            unit = round(line.total / line.quantity, 2)
+            discount = None
+        else:
+            unit = line.list_price
+            discount = round(line.discount * 100, 2)
+        db.insert(
+            "OpportunityLineItem",
+            {
+                "OpportunityId": opp_id,
+                "Product2Id": products[line.code],
+                "Name": line.product,
+                "ProductCode": line.code,
+                "ListPrice": line.list_price,
+                "UnitPrice": unit,
+                "Quantity": line.quantity,
+                "Discount": discount,
+                "Subtotal": round(unit * line.quantity, 2),
+                "TotalPrice": line.total,
+                "Unit_Cost__c": line.unit_cost,
+                "CurrencyIsoCode": d.currency,
+                "IsDeleted": d.deleted,
+            },
+            modstamp=d.modified,
+            created=d.created,
+        )
+    if d.deleted:
+        db.delete("Opportunity", opp_id, modstamp=d.modified)
+    return opp_id
+
+
+def opportunity_values(d: GenDeal) -> dict[str, Any]:
+    """Stage, amounts and dates of a generated deal as Opportunity fields."""
+    if d.status == "won":
+        stage, prob, forecast = "Closed Won", 100.0, "Closed"
+    elif d.status == "lost":
+        stage, prob, forecast = "Closed Lost", 0.0, "Omitted"
+    else:
+        stage, prob = OPEN_STAGES[d.stage_index]
+        forecast = "Pipeline" if prob < 70 else "Forecast"
+    deal_type = None if d.new_business is None else NEW_TYPE if d.new_business else EXISTING_TYPE
+    return {
+        "Name": d.name,
+        "Amount": d.amount,
+        "CloseDate": d.close,
+        "StageName": stage,
+        "IsClosed": d.status != "open",
+        "IsWon": d.status == "won",
+        "Type": deal_type,
+        "ForecastCategory": forecast,
+        "ForecastCategoryName": forecast,
+        "Probability": prob,
+        "FiscalYear": d.close.year,
+        "FiscalQuarter": (d.close.month - 1) // 3 + 1,
+        "HasOpportunityLineItem": bool(d.lines),
+        "CurrencyIsoCode": d.currency,
+    }
+
+
+def stamp_of(row: dict[str, Any]) -> datetime:
+    """A row's SystemModstamp."""
+    value = row["SystemModstamp"]
+    assert isinstance(value, datetime)
+    return value

@@ -1,0 +1,95 @@
+"""The truth of the Salesforce org: what a perfect sync would store (see ``sandbox.truth``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sandbox.generator import DatedSchedule, rate_on
+from sandbox.salesforce.load import NEW_TYPE
+from sandbox.salesforce.sobjects import SObjectDatabase
+from sandbox.truth import Truth, line_item
+from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
+
+
+def salesforce_truth(
+    db: SObjectDatabase,
+    rates: dict[str, float],
+    gone: set[str],
+    dated: DatedSchedule | None = None,
+) -> Truth:
+    """The truth of the Salesforce org (``dated``: its dated rates, when it has them)."""
+    truth = Truth(gone_deal_ids=set(gone))
+    users = db.rows["User"]
+    for u in users.values():
+        mgr = users.get(u["ManagerId"]) if u["ManagerId"] else None
+        truth.owners[u["Id"]] = OwnerRecord(
+            external_id=u["Id"],
+            name=u["Name"],
+            email=u["Email"],
+            manager_external_id=u["ManagerId"],
+            team=u["Department"] or (mgr["Department"] if mgr else None),
+            region=u["Region__c"] or (mgr["Region__c"] if mgr else None),
+            is_active=u["IsActive"],
+            source_modified_at=u["SystemModstamp"],
+        )
+    for a in db.rows["Account"].values():
+        truth.accounts[a["Id"]] = AccountRecord(
+            external_id=a["Id"],
+            name=a["Name"],
+            industry=a["Industry"],
+            segment=a["Segment__c"],
+            created_at=a["CreatedDate"],
+            source_modified_at=a["SystemModstamp"],
+            is_deleted=a["IsDeleted"],
+        )
+    lines: dict[str, list[LineItemRecord]] = {}
+    for li in db.rows["OpportunityLineItem"].values():
+        lines.setdefault(li["OpportunityId"], []).append(
+            line_item(
+                li["Id"],
+                li["OpportunityId"],
+                li["Name"],
+                li["ListPrice"],
+                li["Quantity"],
+                li["TotalPrice"],
+                li["Unit_Cost__c"],
+                li["SystemModstamp"],
+                li["IsDeleted"],
+            )
+        )
+    use_dated = dated is not None and "DatedConversionRate" in db.objects
+
+    def rate(currency: str, close: date | None) -> float:
+        # advanced currency management converts at the rate in force on the close date
+        if use_dated and dated is not None and close is not None:
+            return rate_on(dated, currency, close)
+        return rates[currency]
+
+    for o in db.rows["Opportunity"].values():
+        items = [li for li in lines.get(o["Id"], []) if not li.is_deleted or o["IsDeleted"]]
+        list_amount, cost = line_totals(items)
+        currency = o.get("CurrencyIsoCode") or "USD"
+        amount = o["Amount"]
+        truth.deals[o["Id"]] = DealRecord(
+            external_id=o["Id"],
+            name=o["Name"],
+            account_external_id=o["AccountId"],
+            owner_external_id=o["OwnerId"],
+            stage=o["StageName"],
+            pipeline=None,
+            is_closed=o["IsClosed"],
+            is_won=o["IsWon"],
+            created_at=o["CreatedDate"],
+            close_date=o["CloseDate"],
+            amount=amount,
+            currency=currency,
+            amount_reporting=None if amount is None else amount * rate(currency, o["CloseDate"]),
+            list_amount=list_amount,
+            cost_amount=cost,
+            deal_type=o["Type"],
+            is_new_business=None if o["Type"] is None else o["Type"] == NEW_TYPE,
+            source_modified_at=o["SystemModstamp"],
+            is_deleted=o["IsDeleted"],
+            line_items=items,
+        )
+    return truth
