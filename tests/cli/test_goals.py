@@ -30,7 +30,7 @@ def test_check_lists_findings_one_line_each_and_exits_1_on_errors(tmp_path: Path
         'error   margin: relevant: no why: say why this goal matters (why = "...")',
         "warning emea-revenue: achievable: target 800 is beyond the best of 4 past periods (400) "
         "by more than 20%: a moonshot",
-        "warning emea-revenue: achievable: stretch 1000 is beyond the best of 4 past periods "
+        "warning emea-revenue: achievable: stretch 1,000 is beyond the best of 4 past periods "
         "(400) by more than 20%: a moonshot",
         "checked 2 goals as of 2026-08-15: 2 errors, 2 warnings",
     ]

@@ -163,7 +163,7 @@ def test_json_contract_with_hand_computed_figures(config: Path) -> None:
             {
                 "level": "warning",
                 "rule": "achievable",
-                "message": "stretch 1000 is beyond the best of 4 past periods (400) by more than 20%: a moonshot",
+                "message": "stretch 1,000 is beyond the best of 4 past periods (400) by more than 20%: a moonshot",
             },
         ],
         "since_last_checkin": None,

@@ -265,7 +265,7 @@ def test_quotas_match_owners_by_name_or_email(tmp_path: Path) -> None:
         ("owner,target\nAnn Lee,\n", "q.csv:2: target is missing"),
         (
             "owner,target,stretch\nAnn Lee,1000,900\n",
-            "q.csv:2: stretch 900 is not beyond target 1000",
+            "q.csv:2: stretch 900 is not beyond target 1,000",
         ),
     ],
 )

@@ -53,6 +53,6 @@ def report(
     done = tasks.report(st.settings, st.store(), day, period=period, save=save)
     if done.checkin_id is not None:
         st.info(f"saved check-in {done.checkin_id} ({plural(len(done.report.results), 'goal')})")
-    width = st.out.width if output is None and st.out.is_terminal else 100
+    width = st.out.width if output is None and st.out.is_terminal else 80  # files, pipes: 80
     text = render(done.report, fmt, st.settings.tracker.currency, width)
     emit(st, text, output, plural(len(done.report.results), "goal"))

@@ -20,7 +20,7 @@ import pandas as pd
 from tracker.errors import ConfigError
 from tracker.goals.model import BaselineSpec, GoalConfig
 from tracker.goals.thresholds import DEFAULT_GUARDRAILS
-from tracker.goals.validate import beyond, goal_error
+from tracker.goals.validate import beyond, goal_error, number
 from tracker.goals.windows import goal_periods
 from tracker.metrics import DIMENSIONS, REGISTRY
 from tracker.metrics.frame import NONE_VALUE
@@ -161,7 +161,8 @@ def quota_goals(
             raise ConfigError(f"{where}: target is missing")
         stretch = _number(row.values.get("stretch"), "stretch", where)
         if stretch is not None and not beyond(stretch, target, direction):
-            raise ConfigError(f"{where}: stretch {stretch:g} is not beyond target {target:g}")
+            levels = f"stretch {number(stretch)} is not beyond target {number(target)}"
+            raise ConfigError(f"{where}: {levels}")
         fixed = _number(row.values.get("baseline"), "baseline", where)
         baseline = config.baseline_spec if fixed is None else BaselineSpec("number", value=fixed)
         scope = canonical({**config.scope, "owner": owner})

@@ -26,7 +26,7 @@ from tracker.goals.expand import Goal, Scope, unknown_value
 from tracker.goals.plan import Values
 from tracker.goals.result import GoalResult, LintItem
 from tracker.goals.thresholds import GoalThresholds
-from tracker.goals.validate import beyond
+from tracker.goals.validate import beyond, number
 from tracker.metrics import REGISTRY, MetricRow
 from tracker.periods import Period
 
@@ -159,13 +159,13 @@ def _achievable(
         kind = classify(level, result.baseline, history, result.direction, margin)
         found[name] = kind
         if kind == "too_safe":
-            text = f"{name} {level:g} is no better than the baseline"
-            text += "" if result.baseline is None else f" ({result.baseline:g})"
+            text = f"{name} {number(level)} is no better than the baseline"
+            text += "" if result.baseline is None else f" ({number(result.baseline)})"
             out.append(LintItem("warning", "achievable", text + ": too safe", goal.id))
         elif kind == "moonshot":
             best = max(history) if result.direction == "higher" else min(history)
-            text = f"{name} {level:g} is beyond the best of {len(history)} past periods "
-            text += f"({best:g}) by more than {thresholds.moonshot_margin:.0%}: a moonshot"
+            text = f"{name} {number(level)} is beyond the best of {len(history)} past periods "
+            text += f"({number(best)}) by more than {thresholds.moonshot_margin:.0%}: a moonshot"
             out.append(LintItem("warning", "achievable", text, goal.id))
     return found, out
 
@@ -202,8 +202,9 @@ def _rollups(results: Sequence[GoalResult]) -> dict[str, list[LintItem]]:
             continue
         total = sum(m.goal.target for m in members)
         if total < parent.goal.target:
-            text = f"{dim} targets sum to {total:,.6g}, {parent.goal.target - total:,.6g} short "
-            text += f"of this goal's {parent.goal.target:,.6g} (not covered)"
+            short = number(parent.goal.target - total)
+            text = f"{dim} targets sum to {number(total)}, {short} short "
+            text += f"of this goal's {number(parent.goal.target)} (not covered)"
             out.setdefault(parent.goal.id, []).append(
                 LintItem("warning", "rollup", text, parent.goal.id)
             )

@@ -20,6 +20,13 @@ def goal_error(goal: GoalConfig, message: str) -> ConfigError:
     return ConfigError(f"{goal.origin}: goal {goal.id}: {message}")
 
 
+def number(value: float) -> str:
+    """A level in a message: ``2,400,000``, ``45``, ``0.35``, ``1,234.6``."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
 def beyond(level: float, other: float, direction: str) -> bool:
     """``level`` is strictly better than ``other`` in the metric's ``direction``."""
     return level > other if direction == "higher" else level < other

@@ -240,22 +240,24 @@ TABLE_COLUMNS = {
     "tier": "tier",
     "expected": "expected",
     "since last": "since last",
-    "flags": "flags",
 }
-"""The terminal's columns (Markdown and CSV have them all) and their headers."""
+"""The terminal's columns and their headers (Markdown and CSV have them all; guardrail
+flags follow the table, one line each)."""
 
 
 def to_table(report: GoalReport, currency: str) -> Table:
     """A rich table of the goals, worst first: the goal's cell holds its id, then its
     period and scope."""
-    table = Table(title=_title(report, currency), box=box.SIMPLE_HEAD)
+    table = Table(
+        title=_title(report, currency), box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False
+    )
     for name, header in TABLE_COLUMNS.items():
         wraps = name in ("goal", "since last")
         table.add_column(
             header,
             justify="right" if name in NUMERIC else "left",
             no_wrap=not wraps,
-            min_width=14 if name == "goal" else None,
+            min_width=12 if name == "goal" else None,
             overflow="fold",
         )
     for result in report.worst_first():
@@ -284,7 +286,7 @@ def to_markdown(report: GoalReport, currency: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(report: GoalReport, fmt: str, currency: str, width: int = 100) -> str:
+def render(report: GoalReport, fmt: str, currency: str, width: int = 80) -> str:
     """The report in ``fmt`` (see ``FORMATS``) as text; tables are ``width`` wide."""
     if fmt == "json":
         return to_json(report)
