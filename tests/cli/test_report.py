@@ -242,6 +242,8 @@ def test_save_records_a_check_in_and_later_reports_show_the_change(config: Path)
 def test_period_selects_the_goals_of_another_period(config: Path) -> None:
     code, out, _ = invoke(config, "report", "--as-of", "2026-11-02", "-f", "json")
     assert (code, json.loads(out)["goals"]) == (0, [])
+    code, out, _ = invoke(config, "report", "--as-of", "2026-11-02")
+    assert (code, out) == (0, "no goals running on 2026-11-02 (--period selects others)\n")
     code, out, _ = invoke(config, "report", "--as-of", "2026-11-02", "-p", "2026-Q3", "-f", "json")
     [found] = json.loads(out)["goals"]
     assert (found["actual"], found["status"], found["pacing_method"]) == (150.0, "missed", None)

@@ -70,10 +70,14 @@ def _owner_history() -> list[dict[str, object]]:
     deals.append(
         won("b", date(2026, 8, 2), 500.0, owner_external_id="b", owner_name="Bo", team="EMEA")
     )
+    # Cy left after 2025-Q2: not suggested for
+    deals.append(
+        won("c", date(2025, 5, 2), 500.0, owner_external_id="c", owner_name="Cy", team="EMEA")
+    )
     return deals
 
 
-def test_one_suggestion_per_owner_from_complete_periods_only() -> None:
+def test_one_suggestion_per_current_owner_from_complete_periods_only() -> None:
     frame = frame_for(
         _owner_history(), [goal(id="g", metric="revenue", target=1)], dimensions=["owner", "team"]
     )

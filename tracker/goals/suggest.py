@@ -134,8 +134,9 @@ def suggestions(
     fiscal_year_start_month: int = 1,
     thresholds: GoalThresholds | None = None,
 ) -> tuple[list[Suggestion], list[str]]:
-    """Suggestions for ``scope`` (or for each value of ``for_each`` inside it) from the
-    complete periods before ``period``, and the values left out for want of history."""
+    """Suggestions for ``scope`` (or for each value of ``for_each`` inside it that has deals
+    in the last complete period or since) from the complete periods before ``period``, and
+    the values left out for want of history."""
     thresholds = thresholds or GoalThresholds()
     history = complete_history(period, as_of, thresholds.history_periods, fiscal_year_start_month)
     if not history:
@@ -148,7 +149,8 @@ def suggestions(
     )
     targets = [scope]
     if for_each is not None:
-        window = range_period(history[0].start, period.end)
+        # who sells now: active in the last complete period or since
+        window = range_period(history[-1].start, max(period.end, as_of))
         split = members(frame, for_each, scope, window)
         targets = [canonical({**dict(scope), for_each: value}) for value in split]
     found: list[Suggestion] = []

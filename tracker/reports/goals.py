@@ -294,6 +294,8 @@ def render(report: GoalReport, fmt: str, currency: str, width: int = 80) -> str:
         return to_csv(report)
     if fmt == "md":
         return to_markdown(report, currency)
+    if not report.results:
+        return f"no goals running on {report.as_of.isoformat()} (--period selects others)\n"
     console = Console(record=True, width=width, file=io.StringIO())
     console.print(to_table(report, currency))
     for line in notes(report):
