@@ -142,9 +142,10 @@ def generate(engine: Engine, deals: int, seed: int = 7) -> int:
     return items_total
 
 
-def main() -> None:
-    """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_store(doc: str) -> tuple[argparse.Namespace, Store]:
+    """The options of a store benchmark (--deals, --url, --repeat) and its store, generated
+    once (deterministic seed) and reused while it holds the same number of deals."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--url", default=None, help="store URL (default: SQLite in /tmp)")
     parser.add_argument("--repeat", type=int, default=2, help="best of N timings")
@@ -157,6 +158,12 @@ def main() -> None:
             raise SystemExit(f"{url} holds another number of deals; remove it first")
         print(f"generating {args.deals:,} deals into {url} ...", flush=True)
         generate(store.engine, args.deals)
+    return args, store
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    args, store = bench_store(__doc__)
     with store.engine.connect() as conn:
         items = conn.execute(select(func.count()).select_from(_table(LineItem))).scalar_one()
 

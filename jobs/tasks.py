@@ -11,16 +11,28 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+import pandas as pd
+
 from connectors.base import SyncContext
 from connectors.registry import open_source
-from tracker.errors import ConfigError, TrackerError
-from tracker.metrics.compute import build_request
+from tracker.errors import ConfigError, TrackerError, UsageError
+from tracker.goals import load as goal_store
+from tracker.goals.engine import GoalInputs, evaluate
+from tracker.goals.expand import canonical
+from tracker.goals.plan import load_needs
+from tracker.goals.result import GoalReport
+from tracker.goals.suggest import Suggestion, check_scope, next_quarter, suggestions
+from tracker.goals.validate import check_goal_configs
+from tracker.metrics import DEFINITIONS_VERSION, REGISTRY
+from tracker.metrics.compute import build_request, parse_filter
 from tracker.metrics.load import build_report
+from tracker.metrics.registry import Field
 from tracker.metrics.report import Report
+from tracker.periods import parse_period
 from tracker.records import Batch, JsonDict
 from tracker.settings import Settings
 from tracker.snapshots import load_snapshot, save_snapshot
-from tracker.store import Store
+from tracker.store import Store, last_successful_syncs
 from tracker.sync import Progress, SyncResult, SyncSummary, run_sync
 
 
@@ -200,3 +212,135 @@ def saved_report(store: Store, at: datetime, metrics: Sequence[str] = ()) -> Rep
     if metrics:
         report = replace(report, rows=[r for r in report.rows if r.metric in metrics])
     return report
+
+
+# ---------------------------------------------------------------- goals
+
+
+def _deals_frame(
+    settings: Settings, store: Store, fields: Sequence[Field], dims: Sequence[str]
+) -> pd.DataFrame:
+    return goal_store.load_frame(
+        store.engine,
+        fields,
+        dims,
+        timezone=settings.tracker.timezone,
+        currency=settings.tracker.currency,
+        sources=list(settings.sources),
+    )
+
+
+def evaluate_goals(
+    settings: Settings,
+    store: Store,
+    as_of: date,
+    *,
+    period: str | None = None,
+    everything: bool = False,
+) -> GoalReport:
+    """Every configured goal evaluated as of ``as_of`` (a date in the org's calendar), in
+    one computation over the store's deals; ``period`` selects the goals of a period,
+    ``everything`` every fixed one (else those running on ``as_of``). Invalid goals raise
+    ``ConfigError`` naming the goal."""
+    configs = settings.goals
+    if not configs:
+        where = settings.config_path or "the config"
+        raise ConfigError(f"no goals configured in {where}: add [[goals]] tables (docs/goals.md)")
+    check_goal_configs(configs)
+    fiscal = settings.tracker.fiscal_year_start_month
+    wanted = parse_period(period, as_of, fiscal) if period else None
+    sources = list(settings.sources)
+    quotas = goal_store.read_all_quotas(configs)
+    frame = _deals_frame(settings, store, *load_needs(configs))
+    inputs = GoalInputs(
+        as_of=as_of,
+        fiscal_year_start_month=fiscal,
+        thresholds=settings.goal_thresholds,
+        source_kinds={name: source.kind for name, source in settings.sources.items()},
+        owners=goal_store.load_owners(store.engine, sources) if quotas else (),
+        quotas=quotas,
+        previous=goal_store.previous_checkin(store.engine, as_of),
+    )
+    results = evaluate(frame, configs, inputs, wanted=wanted, everything=everything)
+    synced = last_successful_syncs(store.engine)
+    return GoalReport(
+        as_of=as_of,
+        timezone=settings.tracker.timezone,
+        definitions_version=DEFINITIONS_VERSION,
+        data_as_of={name: at for name, at in synced.items() if name in sources},
+        results=results,
+    )
+
+
+@dataclass(frozen=True)
+class GoalCheckIn:
+    """A goal report and, when it was saved, the id of its check-in."""
+
+    report: GoalReport
+    checkin_id: int | None = None
+
+
+def report(
+    settings: Settings,
+    store: Store,
+    as_of: date,
+    *,
+    period: str | None = None,
+    save: bool = False,
+    now: datetime | None = None,
+) -> GoalCheckIn:
+    """The variance summary of the goals running on ``as_of`` (or of ``period``); with
+    ``save`` it is kept as a check-in (taken ``now``, default the clock)."""
+    evaluated = evaluate_goals(settings, store, as_of, period=period)
+    if not save:
+        return GoalCheckIn(evaluated)
+    kept = goal_store.save_checkin(store.engine, evaluated, now or datetime.now(UTC))
+    return GoalCheckIn(evaluated, kept)
+
+
+def goals_check(
+    settings: Settings, store: Store, as_of: date, *, period: str | None = None
+) -> GoalReport:
+    """Every goal (all fixed periods, recurring ones in the current period, or those of
+    ``period``) linted against the data as of ``as_of``."""
+    return evaluate_goals(settings, store, as_of, period=period, everything=period is None)
+
+
+@dataclass(frozen=True)
+class SuggestQuery:
+    """What to suggest goals for: a metric, a scope (``dim=value`` items), a period
+    (default: the next quarter) and optionally one goal per owner."""
+
+    metric: str
+    scope: Sequence[str] = ()
+    period: str | None = None
+    for_each: str | None = None
+
+
+def goals_suggest(
+    settings: Settings, store: Store, as_of: date, query: SuggestQuery
+) -> tuple[list[Suggestion], list[str]]:
+    """Suggested levels from history (``tracker.goals.suggest``), and the owners left out
+    for want of history. Bad metrics, scopes or periods raise ``UsageError``."""
+    metric = REGISTRY.get(query.metric).name
+    scope = canonical(dict(parse_filter(item) for item in query.scope))
+    if query.for_each not in (None, "owner"):
+        raise UsageError(f"--for-each {query.for_each}: quotas are per owner; use owner")
+    fiscal = settings.tracker.fiscal_year_start_month
+    period = (
+        parse_period(query.period, as_of, fiscal) if query.period else next_quarter(as_of, fiscal)
+    )
+    fields = REGISTRY.get(metric).required_fields
+    dims = [d for d, _ in scope] + ([query.for_each] if query.for_each else [])
+    frame = _deals_frame(settings, store, fields, dims)
+    check_scope(frame, scope)
+    return suggestions(
+        frame,
+        metric,
+        scope,
+        period,
+        as_of=as_of,
+        for_each=query.for_each,
+        fiscal_year_start_month=fiscal,
+        thresholds=settings.goal_thresholds,
+    )

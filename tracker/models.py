@@ -197,3 +197,36 @@ class MetricSnapshotRow(SQLModel, table=True):
     n: int = 0
     coverage: float | None = None
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class GoalCheckin(SQLModel, table=True):
+    """One saved goal evaluation (``tracker report --save``)."""
+
+    __tablename__ = "goal_checkins"
+    __table_args__ = (Index("ix_goal_checkins_as_of", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taken_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    as_of: date
+    timezone: str = Field(max_length=64)
+    definitions_version: int
+    data_as_of: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class GoalCheckinRow(SQLModel, table=True):
+    """One goal of a check-in, as it was reported."""
+
+    __tablename__ = "goal_checkin_rows"
+    __table_args__ = (Index("ix_goal_checkin_rows_checkin", "checkin_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(foreign_key="goal_checkins.id")
+    goal_id: str = Field(max_length=300)
+    period: str = Field(max_length=40)
+    metric: str = Field(max_length=64)
+    scope: str = Field(max_length=500)
+    actual: float | None = None
+    target: float
+    attainment: float | None = None
+    tier: str | None = Field(default=None, max_length=10)
+    status: str = Field(max_length=10)

@@ -12,6 +12,7 @@ so the core never imports a connector.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tomllib
@@ -36,6 +37,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from tracker.errors import ConfigError
+from tracker.goals.model import GoalConfig
+from tracker.goals.thresholds import GoalThresholds
 
 DEFAULT_CONFIG_NAME = "tracker.toml"
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
@@ -120,6 +123,7 @@ class TrackerSection(Strict):
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     currency: str = "USD"
     exchange_rates: dict[str, float] = Field(default_factory=dict)
+    goal_files: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -212,8 +216,9 @@ class Settings(Strict):
     tracker: TrackerSection = Field(default_factory=TrackerSection)
     store: StoreSection = Field(default_factory=StoreSection)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    goals: tuple[GoalConfig, ...] = ()
+    goal_thresholds: GoalThresholds = Field(default_factory=GoalThresholds)
     # reserved: filled by later versions; until then any key in them is an error
-    goals: list[Reserved] = Field(default_factory=list)
     email: Reserved = Field(default_factory=lambda: Reserved())
     schedule: Reserved = Field(default_factory=lambda: Reserved())
     _config_path: Path | None = PrivateAttr(default=None)
@@ -315,6 +320,7 @@ def settings_from_dict(
     """Validate already-parsed config data (``load_settings`` without the file)."""
     data = dict(raw)
     raw_sources = data.pop("sources", {})
+    raw_goals = data.pop("goals", [])
     context = {"base_dir": base_dir}
     try:
         settings = Settings.model_validate(data, context=context)
@@ -326,7 +332,8 @@ def settings_from_dict(
         name: _load_source(name, table, context, source_models)
         for name, table in raw_sources.items()
     }
-    settings = settings.model_copy(update={"sources": sources})
+    goals = load_goals(raw_goals, settings.tracker.goal_files, base_dir, config_path)
+    settings = settings.model_copy(update={"sources": sources, "goals": goals})
     settings._config_path = config_path
     _bind_secret_keys(settings, "")
     return settings
@@ -356,6 +363,48 @@ def _load_source(
         return model.model_validate(table, context=context)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, model, prefix)) from None
+
+
+def load_goals(
+    tables: Any, patterns: list[str], base_dir: Path, config_path: Path | None
+) -> tuple[GoalConfig, ...]:
+    """The ``[[goals]]`` of the config, then those of every file ``goal_files`` matches
+    (relative to the config's folder; a goal's own paths to its file's folder). Errors
+    name the file and the goal id."""
+    goals = _goal_tables(tables, config_path.name if config_path else "config", base_dir)
+    for pattern in patterns:
+        paths = sorted(Path(p) for p in glob.glob(os.path.join(base_dir, pattern)))
+        if not paths:
+            raise ConfigError(f"tracker.goal_files: {pattern!r} matches no file in {base_dir}")
+        for path in paths:
+            data = read_config_file(path)
+            if set(data) - {"goals"}:
+                raise ConfigError(f"{path}: a goal file holds [[goals]] tables only")
+            name = os.path.relpath(path, base_dir)
+            goals.extend(_goal_tables(data.get("goals", []), name, path.parent))
+    seen: dict[str, str] = {}
+    for goal in goals:
+        if goal.id in seen:
+            raise ConfigError(f"goal {goal.id}: duplicate id ({seen[goal.id]} and {goal.origin})")
+        seen[goal.id] = goal.origin
+    return tuple(goals)
+
+
+def _goal_tables(tables: Any, origin: str, base_dir: Path) -> list[GoalConfig]:
+    if not isinstance(tables, list):
+        raise ConfigError(f"{origin}: goals: write each goal as a [[goals]] table")
+    out = []
+    for number, table in enumerate(tables, start=1):
+        name = table.get("id") if isinstance(table, dict) else None
+        label = f"goal {name}" if isinstance(name, str) else f"goal #{number}"
+        try:
+            goal = GoalConfig.model_validate(table, context={"base_dir": base_dir})
+        except ValidationError as exc:
+            text = _describe(exc, GoalConfig, ()).replace("config: ", "")
+            raise ConfigError(f"{origin}: {label}: {text}") from None
+        goal._origin = origin
+        out.append(goal)
+    return out
 
 
 def _bind_secret_keys(value: Any, key: str) -> None:

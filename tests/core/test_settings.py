@@ -96,7 +96,7 @@ def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
     [
         (
             "[trackr]\n",
-            "trackr: unknown key (a typo?); valid keys here: email, goals, schedule, sources, store, tracker",
+            "trackr: unknown key (a typo?); valid keys here: email, goal_thresholds, goals, schedule, sources, store, tracker",
         ),
         (
             "[tracker]\ntimezon = 'UTC'\n",

@@ -38,7 +38,9 @@ class MetricRequest:
     a pivot table does: only the combinations that occur).
 
     ``filters`` keeps only deals whose dimension value is one of the given values ('' or
-    None selects deals without a value).
+    None selects deals without a value). ``breakdowns``, when given, lists the breakdowns
+    explicitly instead (each a tuple of dimensions, e.g. ``("team", "owner")``), as goals
+    of several scopes need.
     """
 
     metrics: tuple[str, ...]
@@ -46,10 +48,13 @@ class MetricRequest:
     by: tuple[str, ...] = ()
     filters: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
     cross: bool = False
+    breakdowns: tuple[tuple[str, ...], ...] = ()
 
     @property
     def scopes(self) -> list[tuple[str, ...]]:
         """The breakdowns, company-wide (``()``) first."""
+        if self.breakdowns:
+            return [(), *(b for b in dict.fromkeys(self.breakdowns) if b)]
         if self.cross and self.by:
             return [(), tuple(self.by)]
         return [(), *((dim,) for dim in self.by)]
@@ -89,7 +94,8 @@ def required_fields(
 
 def request_dimensions(request: MetricRequest) -> tuple[str, ...]:
     """Dimensions a request breaks down or filters by."""
-    return tuple(dict.fromkeys([*request.by, *request.filters]))
+    broken = [dim for breakdown in request.breakdowns for dim in breakdown]
+    return tuple(dict.fromkeys([*request.by, *broken, *request.filters]))
 
 
 def _day(value: date) -> float:
@@ -157,6 +163,12 @@ class PeriodData:
     def lost(self) -> pd.DataFrame:
         """Lost deals whose close date is in a period."""
         return self.closed[~self.closed["is_won"].to_numpy()]
+
+    @cached_property
+    def scheduled(self) -> pd.DataFrame:
+        """Deals of any stage (open ones by their expected close) whose close date is in a
+        period."""
+        return self._subset("close_day")
 
     @cached_property
     def created(self) -> pd.DataFrame:
@@ -299,7 +311,7 @@ def compute(
     periods gets a row, with the metric's empty value when no deal qualifies.
     """
     definitions = [registry.get(name) for name in request.metrics]
-    for name in request.by:
+    for name in request_dimensions(request):
         check_dimension(name)
     frame = apply_filters(frame, request.filters)
     periods = list(request.periods)
