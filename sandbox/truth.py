@@ -33,7 +33,8 @@ HubSpot
     ``close_date`` = the date of ``closedate`` in the portal's time zone
     (``America/New_York``), None without a close date; ``stage`` / ``pipeline`` are the
     *labels* of the stage / pipeline; closed and won from the stage metadata (``isClosed``,
-    ``probability`` "1.0"); account = the associated company; team = primary team name,
+    ``probability`` "1.0"); account = the primary company (labelled "Primary"; some deals
+    also have an unlabelled one, listed first); team = primary team name,
     region = the team name up to " - "; owners have no manager; an owner is active unless
     archived; account segment = ``customer_segment``.
 """

@@ -337,7 +337,14 @@ class HubSpotClient:
     ) -> dict[str, list[str]]:
         """``from id → [to ids]`` through the v4 batch endpoint (≤ 100 ids a request,
         following each input's own paging when it has more than a page of targets)."""
-        found: dict[str, list[str]] = {i: [] for i in ids}
+        typed = self.typed_associations(from_type, to_type, ids)
+        return {i: [to for to, _ in targets] for i, targets in typed.items()}
+
+    def typed_associations(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, frozenset[int]]]]:
+        """``from id → [(to id, association type ids)]`` (as :meth:`associations`)."""
+        found: dict[str, list[tuple[str, frozenset[int]]]] = {i: [] for i in ids}
         pending: list[JsonObj] = [{"id": i} for i in ids]
         while pending:
             chunk, pending = pending[:BATCH_LIMIT], pending[BATCH_LIMIT:]
@@ -353,7 +360,17 @@ class HubSpotClient:
             for entry in result.get("results") or []:
                 from_id = str(entry["from"]["id"])
                 targets = found.setdefault(from_id, [])
-                targets.extend(str(t["toObjectId"]) for t in entry.get("to") or ())
+                targets.extend(
+                    (
+                        str(t["toObjectId"]),
+                        frozenset(
+                            int(k["typeId"])
+                            for k in t.get("associationTypes") or ()
+                            if isinstance(k.get("typeId"), int)
+                        ),
+                    )
+                    for t in entry.get("to") or ()
+                )
                 after = next_after(entry)
                 if after:
                     pending.append({"id": from_id, "after": after})

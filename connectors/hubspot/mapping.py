@@ -5,8 +5,9 @@ Conventions (shared with the sandbox's truth, ``sandbox/truth.py``):
 * ``stage`` / ``pipeline`` are the *labels*; closed and won come from the stage metadata
   (``isClosed`` "true", ``probability`` "1.0"), never from stage names;
 * ``close_date`` is ``closedate`` (a UTC instant) read as a date in the configured zone;
-* the account is the deal's first associated company, in HubSpot's order (the "Primary"
-  association label is not consulted yet);
+* the account is the deal's primary company (``primary_first``): the association labelled
+  "Primary" (v4 type id 5; ``deal_to_company`` in the v3 inline list), else the only
+  company, else the lowest company id;
 * line items: ``list_price`` = ``price``, ``total`` = ``amount`` (net), ``unit_price`` =
   total / quantity, ``discount_pct`` = 1 − total / (price × quantity), ``unit_cost`` from
   the mapped cost property; deal ``list_amount`` / ``cost_amount`` sum them (cost None when
@@ -269,6 +270,25 @@ class Mapper:
             custom={name: p.get(prop) for name, prop in self._custom},
             line_items=lines,
         )
+
+
+PRIMARY_TYPE_IDS = frozenset({5})  # deal→company "Primary" (HUBSPOT_DEFINED)
+PRIMARY_INLINE_TYPE = "deal_to_company"  # v3 inline; the others are "..._unlabeled"
+
+
+def primary_first(targets: Iterable[tuple[str, bool]]) -> list[str]:
+    """A deal's company ids, its account first: the one labelled "Primary"; else the only
+    one; else the lowest id (HubSpot lists associations in no meaningful order)."""
+    ids: dict[str, bool] = {}
+    for company_id, primary in targets:
+        ids[company_id] = ids.get(company_id, False) or primary
+    chosen = [i for i, primary in ids.items() if primary]
+    rest = sorted((i for i in ids if i not in chosen[:1]), key=_id_order)
+    return chosen[:1] + rest
+
+
+def _id_order(value: str) -> tuple[int, str]:
+    return (int(value), value) if value.isdigit() else (2**63, value)
 
 
 def _local_date(instant: datetime | None, tz: ZoneInfo) -> date | None:

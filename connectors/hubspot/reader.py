@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.mapping import PRIMARY_INLINE_TYPE, PRIMARY_TYPE_IDS, primary_first
 from connectors.hubspot.search import Position, changed_since
 
 JsonObj = dict[str, Any]
@@ -69,6 +70,14 @@ class DealReader:
         chunk.cursor = done
         yield self._counted(self._complete(chunk, inline=True), start)
 
+    def _companies(self, ids: list[str]) -> dict[str, list[str]]:
+        """Each deal's companies through v4, its primary one first."""
+        typed = self.client.typed_associations("deals", "companies", ids)
+        return {
+            deal_id: primary_first((c, bool(types & PRIMARY_TYPE_IDS)) for c, types in targets)
+            for deal_id, targets in typed.items()
+        }
+
     def _counted(self, chunk: Chunk, start: int) -> Chunk:
         # the reading thread is the only one calling the API while a backfill runs
         chunk.calls = self.client.calls - start
@@ -98,19 +107,20 @@ class DealReader:
             for deal_id, r in chunk.deals.items():
                 # HubSpot keys inline associations by type label: "line items", "companies"
                 assoc = {k.replace(" ", "_"): v for k, v in (r.get("associations") or {}).items()}
-                for name, target in (
-                    ("companies", chunk.companies),
-                    ("line_items", chunk.lines_of),
-                ):
-                    block = assoc.get(name) or {}
-                    target[deal_id] = [str(x["id"]) for x in block.get("results") or ()]
-                    if block.get("paging"):
-                        paged.append(deal_id)
+                companies = assoc.get("companies") or {}
+                chunk.companies[deal_id] = primary_first(
+                    (str(x["id"]), x.get("type") == PRIMARY_INLINE_TYPE)
+                    for x in companies.get("results") or ()
+                )
+                lines = assoc.get("line_items") or {}
+                chunk.lines_of[deal_id] = [str(x["id"]) for x in lines.get("results") or ()]
+                if companies.get("paging") or lines.get("paging"):
+                    paged.append(deal_id)
             if paged:  # more associations than fit inline: read those through v4
-                chunk.companies.update(self.client.associations("deals", "companies", paged))
+                chunk.companies.update(self._companies(paged))
                 chunk.lines_of.update(self.client.associations("deals", "line_items", paged))
         elif ids:
-            chunk.companies = self.client.associations("deals", "companies", ids)
+            chunk.companies = self._companies(ids)
             chunk.lines_of = self.client.associations("deals", "line_items", ids)
         wanted = list(dict.fromkeys(li for i in ids for li in chunk.lines_of.get(i, ())))
         if wanted:

@@ -111,9 +111,24 @@ def render(
                 label = f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"
                 # as HubSpot does: the v3 inline key is the type's label, "line items"
                 key = to_type.replace("_", " ")
-                assoc[key] = {"results": [{"id": i, "type": label} for i in ids]}
+                assoc[key] = {"results": _inline(data, object_type, obj.id, to_type, ids, label)}
         if assoc:
             out["associations"] = assoc
+    return out
+
+
+def _inline(
+    data: HubSpotData, object_type: str, oid: str, to_type: str, ids: list[str], label: str
+) -> list[dict[str, str]]:
+    """The v3 inline association list: company links once per type, the primary one as
+    ``deal_to_company`` and every one as ``deal_to_company_unlabeled``."""
+    if {object_type, to_type} != {"deals", "companies"}:
+        return [{"id": i, "type": label} for i in ids]
+    out = []
+    for i in ids:
+        if data.is_primary(object_type, oid, to_type, i):
+            out.append({"id": i, "type": label})
+        out.append({"id": i, "type": f"{label}_unlabeled"})
     return out
 
 
@@ -279,14 +294,18 @@ def _register_associations(router: Router, state: SandboxState) -> None:
     data = state.hubspot
 
     def targets(from_type: str, from_id: str, to_type: str) -> list[dict[str, Any]]:
-        types = [
-            {"category": "HUBSPOT_DEFINED", "typeId": tid, "label": label}
-            for tid, label in ASSOC_TYPES.get((from_type, to_type), [])
-        ]
-        return [
-            {"toObjectId": int(i), "associationTypes": types}
-            for i in data.associated(from_type, from_id, to_type)
-        ]
+        kinds = ASSOC_TYPES.get((from_type, to_type), [])
+        out = []
+        for i in data.associated(from_type, from_id, to_type):
+            primary = data.is_primary(from_type, from_id, to_type, i)
+            types = [
+                {"category": "HUBSPOT_DEFINED", "typeId": tid, "label": label}
+                for tid, label in kinds
+                # the "Primary" type only on the primary association; the unlabelled on all
+                if label is None or primary
+            ]
+            out.append({"toObjectId": int(i), "associationTypes": types})
+        return out
 
     def pair(m: re.Match[str]) -> tuple[str, str]:
         from_type, to_type = _type(m["from"]), _type(m["to"])

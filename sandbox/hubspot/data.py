@@ -156,6 +156,8 @@ class HubSpotData:
     assoc: dict[tuple[str, str], dict[str, list[str]]] = field(
         default_factory=lambda: {k: {} for k in ASSOC_TYPES}
     )
+    primary: set[tuple[str, str]] = field(default_factory=set)
+    """(deal id, company id) pairs labelled "Primary": the deal's primary company."""
     owners: list[HsOwner] = field(default_factory=list)
     merged: dict[str, str] = field(default_factory=dict)
     """Merged-away deal id → the id it was merged into."""
@@ -181,10 +183,32 @@ class HubSpotData:
         ids.pop(bisect.bisect_left(ids, int(object_id)))
         self.gone[object_type].add(object_id)
 
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
-        """Associate two objects both ways."""
-        self.assoc[(from_type, to_type)].setdefault(from_id, []).append(to_id)
+    def associate(
+        self,
+        from_type: str,
+        from_id: str,
+        to_type: str,
+        to_id: str,
+        *,
+        primary: bool = False,
+        first: bool = False,
+    ) -> None:
+        """Associate two objects both ways; a deal→company ``primary`` one carries the
+        "Primary" label; ``first`` lists it before the others (HubSpot's order means
+        nothing)."""
+        forward = self.assoc[(from_type, to_type)].setdefault(from_id, [])
+        forward.insert(0, to_id) if first else forward.append(to_id)
         self.assoc[(to_type, from_type)].setdefault(to_id, []).append(from_id)
+        if primary and (from_type, to_type) == ("deals", "companies"):
+            self.primary.add((from_id, to_id))
+
+    def is_primary(self, from_type: str, from_id: str, to_type: str, to_id: str) -> bool:
+        """Whether the association is a deal's primary company (either direction)."""
+        if (from_type, to_type) == ("deals", "companies"):
+            return (from_id, to_id) in self.primary
+        if (from_type, to_type) == ("companies", "deals"):
+            return (to_id, from_id) in self.primary
+        return False
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
         """Ids of live objects of ``to_type`` associated with one object."""
@@ -334,7 +358,11 @@ def _add_deal(
     _stamp(props, did, created, modified)
     obj = data.add("deals", HsObject(did, props, created, modified))
     if d.account is not None and d.account in companies:
-        data.associate("deals", did, "companies", companies[d.account])
+        data.associate("deals", did, "companies", companies[d.account], primary=True)
+        if d.key % 7 == 0 and len(companies) > 1:
+            # a second company, unlabelled and listed first (a partner, a reseller)
+            others = sorted(c for c in companies.values() if c != companies[d.account])
+            data.associate("deals", did, "companies", others[d.key % len(others)], first=True)
     for line in d.lines:
         lid = data.new_id("line_items")
         lp: dict[str, str | None] = {

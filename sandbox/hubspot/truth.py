@@ -75,7 +75,10 @@ def _hubspot_deal(
         )
     list_amount, cost = line_totals(items)
     stage = data.stage(p.get("pipeline"), p.get("dealstage"))
-    companies = data.associated("deals", d.id, "companies")
+    # the account is the primary company (HubSpot's "Primary" label), whatever the order
+    companies = [
+        c for c in data.associated("deals", d.id, "companies") if (d.id, c) in data.primary
+    ] or sorted(data.associated("deals", d.id, "companies"), key=int)[:1]
     currency = p.get("deal_currency_code") or "USD"
     amount = as_float(p.get("amount"))
     dealtype = p.get("dealtype")
