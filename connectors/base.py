@@ -19,7 +19,7 @@ Rules of the road for implementers:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,11 +29,17 @@ from tracker.settings import SourceSettings, TrackerSection
 
 @dataclass(frozen=True)
 class SyncContext:
-    """What a connector is told about the run besides its own settings."""
+    """What a connector is told about the run besides its own settings.
+
+    ``stored_deal_ids`` (given with ``reconcile``) answers which live deals of the source
+    the store holds, so a reconciling connector can fetch the ones it lacks; connectors
+    still never touch the store.
+    """
 
     tracker: TrackerSection
     reconcile: bool = False
     dry_run: bool = False
+    stored_deal_ids: Callable[[], frozenset[str]] | None = None
 
 
 class Connector(ABC):

@@ -104,7 +104,7 @@ def _sync_one(
     dry_run: bool,
     listener: SyncListener | None,
 ) -> SyncResult:
-    context = SyncContext(tracker=settings.tracker, reconcile=reconcile, dry_run=dry_run)
+    context = sync_context(settings, store, name, reconcile=reconcile, dry_run=dry_run)
     connector = open_source(settings, name, context)
 
     def checked_batches(cursor: JsonDict | None) -> Iterator[Batch]:
@@ -124,6 +124,19 @@ def _sync_one(
     if listener is not None:
         listener.finished(result)
     return result
+
+
+def sync_context(
+    settings: Settings, store: Store, name: str, *, reconcile: bool, dry_run: bool
+) -> SyncContext:
+    """What source ``name``'s connector is told about this run (with ``reconcile``: how to
+    learn which of its deals the store holds)."""
+    return SyncContext(
+        tracker=settings.tracker,
+        reconcile=reconcile,
+        dry_run=dry_run,
+        stored_deal_ids=(lambda: store.live_deal_ids(name)) if reconcile else None,
+    )
 
 
 @dataclass(frozen=True)

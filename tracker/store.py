@@ -225,6 +225,17 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
+    def live_deal_ids(self, source: str) -> frozenset[str]:
+        """External ids of the source's deals not marked deleted."""
+        from tracker.models import Deal
+
+        deals = Deal.__table__  # type: ignore[attr-defined]
+        query = select(deals.c.external_id).where(
+            deals.c.source == source, deals.c.is_deleted.is_(False)
+        )
+        with self.engine.connect() as conn:
+            return frozenset(row[0] for row in conn.execute(query))
+
     def source_counts(self) -> dict[str, dict[str, int]]:
         """source → rows it holds: ``deals_live``, ``deals_deleted``, ``accounts``,
         ``owners``, ``line_items`` (live ones), for every source with any row."""

@@ -169,7 +169,7 @@ class HubSpotClient:
         crm = sdk.crm
         # each SDK property builds a new ApiClient (and connection pool): build them once
         self._basic = {t: getattr(crm, t).basic_api for t in ("deals", "companies")}
-        self._batch = {t: getattr(crm, t).batch_api for t in ("companies", "line_items")}
+        self._batch = {t: getattr(crm, t).batch_api for t in ("deals", "companies", "line_items")}
         self._search = {t: getattr(crm, t).search_api for t in ("deals", "companies")}
         self._assoc = crm.associations.v4.batch_api
         self._pipelines = crm.pipelines.pipelines_api

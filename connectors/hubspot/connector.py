@@ -11,9 +11,10 @@ A sync, in order (each step resumable from the cursor saved with its last batch)
    (search index lag), through ``search.changed_since``; a winner's
    ``hs_merged_object_ids`` marks the merged-away deals deleted;
 4. archived deals (``archived=true``), marked deleted: when the last listing (kept in the
-   cursor as ``archived_at``) is ``archived_every_minutes`` old or more, and on ``--reconcile``;
+   cursor as ``archived_at``) is ``archived_every_minutes`` old or more (default 0: every
+   sync), and on ``--reconcile``;
 5. ``--reconcile``: every live deal id, so the store marks the rest deleted (hard deletes,
-   merges the sync never saw).
+   merges the sync never saw), and the live deals the store lacks are read and stored.
 
 Cursor forms: ``{"phase": "companies"|"deals", "after": ID, "since": {...}}`` during the
 backfill, ``{"phase": "incremental", "deals": {"modified": MS, "id": ID}, "companies": MS}``
@@ -129,7 +130,7 @@ class HubSpotConnector(Connector):
         if self._archived_due(cursor):
             yield from self._archived(cursor)
         if self.context.reconcile:
-            yield self._reconcile()
+            yield from self._reconcile()
 
     def _batch(self, pending: _Pending, cursor: JsonDict | None, calls: int | None = None) -> Batch:
         """A batch carrying ``calls`` API calls (default: every call since the last batch)."""
@@ -331,12 +332,23 @@ class HubSpotConnector(Connector):
         self._archived_mark = {"archived_at": listed_at}
         yield self._batch(pending, cursor=dict(base) if base is not None else None)
 
-    def _reconcile(self) -> Batch:
-        """Every live deal id: the store marks every other stored deal deleted."""
+    def _reconcile(self) -> Iterator[Batch]:
+        """Every live deal id: deals the store lacks are read and stored, and the store
+        marks every other stored deal deleted."""
         live: set[str] = set()
         for results, _ in self.client.list_pages("deals", properties=ID_ONLY):
             live.update(str(r["id"]) for r in results)
-        log.info("%s: reconcile: %d live deals in HubSpot", self.name, len(live))
+        stored = self.context.stored_deal_ids
+        missing = sorted(live - stored(), key=int) if stored is not None else []
+        log.info(
+            "%s: reconcile: %d live deals in HubSpot, %d missing from the store",
+            self.name,
+            len(live),
+            len(missing),
+        )
+        assert self._mapper is not None and self._reader is not None
+        for start in range(0, len(missing), self.hs.batch_size):
+            yield self._deal_batch(self._reader.by_ids(missing[start : start + self.hs.batch_size]))
         batch = self._batch(_Pending(), cursor=None)
         batch.complete_deal_ids = frozenset(live)
-        return batch
+        yield batch

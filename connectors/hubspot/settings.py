@@ -78,7 +78,7 @@ class HubSpotSourceSettings(SourceSettings):
     """Time zone of close dates (default: ``[tracker] timezone``); use the portal's."""
     overlap_minutes: float = Field(default=5.0, ge=0, le=24 * 60)
     """Each incremental sync re-reads changes this far before its cursor (search index lag)."""
-    archived_every_minutes: float = Field(default=60.0, ge=0)
+    archived_every_minutes: float = Field(default=0.0, ge=0)
     """List archived deals (to mark them deleted) when the last listing is at least this many
     minutes old; 0 = on every sync. Always listed with ``--reconcile``. The listing costs a
     call per 100 deals archived in the last 90 days, whatever changed since."""

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import SyncContext
 from connectors.hubspot.connector import HubSpotConnector
 from connectors.hubspot.settings import HubSpotSourceSettings
+from jobs.tasks import sync_context
 from sandbox import Sandbox
 from tests.connectors.store_truth import store_differences
 from tracker.settings import Settings, settings_from_dict
@@ -80,7 +80,7 @@ class Portal:
         settings = self.settings(**overrides)
         source = settings.source(SOURCE)
         assert isinstance(source, HubSpotSourceSettings)
-        context = SyncContext(tracker=settings.tracker, reconcile=reconcile, dry_run=dry_run)
+        context = sync_context(settings, self.store, SOURCE, reconcile=reconcile, dry_run=dry_run)
         return HubSpotConnector(SOURCE, source, context)
 
     def sync(

@@ -236,3 +236,16 @@ def test_archived_company_is_marked_deleted(portal: Portal) -> None:
         ).scalar_one()
     assert deleted
     assert portal.differences() == []
+
+
+def test_reconcile_fetches_deals_the_store_lacks(portal: Portal) -> None:
+    assert portal.sync().exit_code == 0
+    lost = sorted(_deal_rows(portal))[:3]
+    table = Deal.__table__  # type: ignore[attr-defined]
+    with portal.store.engine.begin() as conn:  # rows lost from the store (a restored backup)
+        conn.execute(table.delete().where(table.c.external_id.in_(lost)))
+    assert portal.sync().exit_code == 0  # nothing changed in HubSpot: still missing
+    assert not set(lost) & set(_deal_rows(portal))
+    assert portal.sync(reconcile=True).exit_code == 0
+    assert set(lost) <= set(_deal_rows(portal))
+    assert portal.differences() == []
