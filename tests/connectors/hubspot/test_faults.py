@@ -3,6 +3,7 @@ missing properties, secrets kept out of every output, and kill -9 in the middle 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.connectors.hubspot.conftest import SOURCE, Portal, source_table
 from tests.connectors.store_truth import store_file_bytes
@@ -233,12 +234,24 @@ def test_kill_9_mid_sync_then_rerun_equals_truth(portal_factory: Callable[..., P
         )
 
     _kill_when(proc, mid_backfill, limit=60)
+    with portal.store.engine.connect() as conn:  # whole batches were committed before it
+        stored = conn.execute(text("SELECT count(*) FROM deals")).scalar_one()
+    assert stored > 0, "killed before any batch was committed"
     portal.sb.faults.clear()
     portal.sb.update_deals("hubspot", n=5)  # the portal keeps changing meanwhile
     portal.sb.delete_deals("hubspot", n=2)
+
     done = subprocess.run(_tracker(config), cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     assert portal.differences() == []
+    # the rerun resumed at the saved list cursor: it read fewer deals than a whole backfill
+    with portal.store.engine.connect() as conn:
+        counts = conn.execute(
+            text("SELECT counts FROM sync_runs ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    counts = counts if isinstance(counts, dict) else json.loads(counts)
+    live = len(portal.sb.deal_ids("hubspot"))
+    assert counts["received"]["deals"] < live, (counts["received"], live, stored)
     # and once more, killed during an incremental run
     portal.sb.update_deals("hubspot", n=300)
     portal.sb.faults.add("slow@hs.line_items.batch_read,delay=0.1,every=1")

@@ -1,15 +1,17 @@
-"""``tracker sync`` in a subprocess against the in-process sandbox: kill -9 at random points,
-exit codes, dry run, one-line errors."""
+"""``tracker sync`` in a subprocess against the in-process sandbox: kill -9 after committed
+batches, exit codes, dry run, one-line errors."""
 
 from __future__ import annotations
 
-import random
+import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy import text
 
 from tests.connectors.salesforce.conftest import Harness
 
@@ -57,36 +59,66 @@ def tracker(config: Path, *args: str, timeout: float = 120) -> subprocess.Comple
     )
 
 
-def test_kill_9_at_random_points_then_rerun_equals_truth(
+def _run_state(h: Harness) -> tuple[int, int]:
+    """(id, deals received) of source sf's newest sync run, as committed so far."""
+    with h.store.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, counts FROM sync_runs WHERE source = 'sf' ORDER BY id DESC LIMIT 1")
+        ).first()
+    if row is None:
+        return 0, 0
+    counts = row[1] if isinstance(row[1], dict) else json.loads(row[1] or "{}")
+    return int(row[0]), int((counts.get("received") or {}).get("deals", 0))
+
+
+def _stored_deals(h: Harness) -> int:
+    with h.store.engine.connect() as conn:
+        return int(
+            conn.execute(text("SELECT count(*) FROM deals WHERE source = 'sf'")).scalar_one()
+        )
+
+
+def test_kill_9_after_committed_batches_then_rerun_resumes_to_truth(
     harness_factory: Callable[..., Harness],
 ) -> None:
+    """Each round is killed once its run has committed N batches (observed in the store,
+    not after a guessed sleep); the rerun resumes from the cursor and reaches the truth."""
     h = harness_factory(deals=1500, seed=7)
     config = write_config(h)
-    # about 12 queries of 0.4 s for the full sync: each round below (killed within 2.5 s,
-    # a second of it start-up) gets through a few pages, so the first two are cut short
-    h.sb.faults.add("slow@sf.query,delay=0.4,every=1")
-    rng = random.Random(20261125)
-    killed_mid_run = 0
-    for round_ in range(4):
+    h.sb.faults.add("slow@sf.query,delay=0.3,every=1")  # time to watch the commits land
+    rounds: list[str] = []
+    for round_, batches in enumerate((2, 1, 1)):
+        before_run, _ = _run_state(h)
+        before = _stored_deals(h)
         proc = subprocess.Popen(
             [*CLI, "--quiet", "--config", str(config), "sync", "sf"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.8, 2.5))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed_mid_run += 1
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            run_id, received = _run_state(h)
+            if run_id > before_run and received >= batches * 200:  # page_size 200
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
         proc.wait(timeout=60)
+        after = _stored_deals(h)
+        rounds.append(f"round {round_}: rc {proc.returncode}, deals {before} -> {after}")
+        assert proc.returncode == -signal.SIGKILL, rounds
+        assert after > before, rounds  # data was committed before the kill
         # the org keeps changing between the interrupted runs
         h.sb.update_deals("sf", n=3 + round_)
         h.sb.delete_deals("sf", n=2)
         h.sb.advance_clock(20)
-    assert killed_mid_run >= 2
     h.sb.faults.clear()
     done = tracker(config, "sync", "sf")
     assert done.returncode == 0, done.stderr
-    assert h.differences() == []
+    _, reread = _run_state(h)
+    total = len(h.sb.truth("salesforce").deals)
+    # it resumed from the saved cursor: far fewer deals read than a full sync's
+    assert reread < total / 2, (reread, total, rounds)
+    assert h.differences() == [], rounds
 
 
 def test_dry_run_reports_and_writes_nothing(h: Harness) -> None:
