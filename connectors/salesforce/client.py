@@ -1,8 +1,9 @@
-"""The Salesforce client factory: the only module importing simple-salesforce.
+"""The Salesforce client: the only module importing simple-salesforce.
 
 ``SalesforceClient`` logs in (token, password or JWT) over the counting session of
-``session.py`` and wraps the few calls the connector makes with bounded retries
-(``connectors.retry``), turning SDK errors into one-line errors that never carry a secret.
+``session.py``, answers calls from a composite prefetch when it has one (``composite.py``)
+and wraps the few calls the connector makes with bounded retries (``connectors.retry``),
+turning SDK errors into one-line errors that never carry a secret.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ from connectors.salesforce.budget import (
     first_line,
 )
 from connectors.salesforce.composite import (
-    Answer,
     Prefetched,
     Read,
+    composite_answers,
+    composite_body,
     composite_groups,
     deleted_window_params,
 )
@@ -104,17 +106,7 @@ class SalesforceClient:
 
     def _logged_in(self) -> Salesforce:
         if self._sf is None:
-            self._sf = self._guard(
-                lambda: call_with_retry(
-                    self._login,
-                    self._classify,
-                    self.settings.retry,
-                    what="Salesforce login",
-                    budget=self.waits,
-                    source=self.name,
-                ),
-                "login",
-            )
+            self._sf = self._guard(lambda: self._retried(self._login, "login"), "login")
         return self._sf
 
     def _log_in_again(self, stale: Salesforce) -> Salesforce:
@@ -209,14 +201,11 @@ class SalesforceClient:
         done = self._answered(("describe", sobject), f"describe {sobject}")
         if done is not None:
             return done
-        return self._call(
-            lambda: self.sf.restful(f"sobjects/{sobject}/describe", max_retries=REAUTH),
-            f"describe {sobject}",
-        )
+        return self._rest(f"sobjects/{sobject}/describe", f"describe {sobject}")
 
     def limits(self) -> dict[str, Any]:
         """``limits/``."""
-        return self._call(lambda: self.sf.restful("limits/", max_retries=REAUTH), "limits")
+        return self._rest("limits/", "limits")
 
     def deleted(
         self, sobject: str, start: datetime, end: datetime, *, reuse_until: datetime | None = None
@@ -235,10 +224,7 @@ class SalesforceClient:
                     return done
         self._prefetched.take(key)
         window = deleted_window_params(start, end)
-        return self._call(
-            lambda: self.sf.restful(f"sobjects/{sobject}/deleted/?{window}", max_retries=REAUTH),
-            f"getDeleted {sobject}",
-        )
+        return self._rest(f"sobjects/{sobject}/deleted/?{window}", f"getDeleted {sobject}")
 
     # -- the Composite API: many reads, one call toward the API limits
 
@@ -255,24 +241,9 @@ class SalesforceClient:
         for group in composite_groups(reads):
             if not self.composite_supported:
                 break
-            body = {
-                "allOrNone": False,
-                "compositeRequest": [
-                    {
-                        "method": "GET",
-                        "url": f"/services/data/v{self.settings.api_version}/{r.path}",
-                        "referenceId": f"r{i}",
-                    }
-                    for i, r in enumerate(group)
-                ],
-            }
+            body = composite_body(group, self.settings.api_version)
             try:
-                result = self._call(
-                    lambda body=body: self.sf.restful(  # type: ignore[misc]
-                        "composite", method="POST", json=body, max_retries=REAUTH
-                    ),
-                    "composite",
-                )
+                result = self._rest("composite", "composite", method="POST", json=body)
             except SourceError as exc:
                 if "not found (404" not in str(exc):
                     raise
@@ -282,18 +253,8 @@ class SalesforceClient:
                 self.composite_supported = False
                 break
             made += 1
-            by_ref = {
-                str(sub.get("referenceId")): sub
-                for sub in result.get("compositeResponse", ())
-                if isinstance(sub, dict)
-            }
-            for i, read in enumerate(group):
-                sub = by_ref.get(f"r{i}")
-                if sub is None:
-                    continue
-                self._prefetched.answers[read.key] = Answer(
-                    int(sub.get("httpStatusCode") or 0), sub.get("body"), read.path, read.extra
-                )
+            for answer in composite_answers(group, result):
+                self._prefetched.answers[answer.key] = answer
         return made
 
     def _answered(self, key: tuple[Any, ...], what: str) -> dict[str, Any] | None:
@@ -335,18 +296,11 @@ class SalesforceClient:
             "columnDelimiter": "COMMA",
             "lineEnding": "LF",
         }
-        job = self._call(
-            lambda: self.sf.restful("jobs/query", method="POST", json=body, max_retries=REAUTH),
-            "bulk",
-        )
-        return str(job["id"])
+        return str(self._rest("jobs/query", "bulk", method="POST", json=body)["id"])
 
     def bulk_state(self, job_id: str) -> str:
         """The job's ``state`` (UploadComplete, InProgress, JobComplete, Failed, Aborted)."""
-        info = self._call(
-            lambda: self.sf.restful(f"jobs/query/{job_id}", max_retries=REAUTH), "bulk job"
-        )
-        return str(info.get("state", ""))
+        return str(self._rest(f"jobs/query/{job_id}", "bulk job").get("state", ""))
 
     def bulk_abort(self, job_id: str) -> bool:
         """Abort a query job that is no longer wanted; whether Salesforce took it.
@@ -392,6 +346,22 @@ class SalesforceClient:
         with self._local_lock:  # the sync's thread and a Bulk feed thread both call
             self._local_calls += 1
 
+    def _retried(self, fn: Callable[[], T], what: str) -> T:
+        """``fn`` with the bounded retries of ``connectors.retry`` (this run's wait budget)."""
+        settings = self.settings.retry
+        return call_with_retry(
+            fn,
+            self._classify,
+            settings,
+            what=f"Salesforce {what}",
+            budget=self.waits,
+            source=self.name,
+        )
+
+    def _rest(self, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        """A REST call below ``/services/data/vXX.X/`` (``restful``), through ``_call``."""
+        return self._call(lambda: self.sf.restful(path, max_retries=REAUTH, **kwargs), what)
+
     def _call(self, fn: Callable[[], Any], what: str) -> dict[str, Any]:
         self.sf  # noqa: B018  (log in before counting the call against the budget)
         if self.budget.limit is not None and self.calls >= self.budget.limit:
@@ -401,17 +371,7 @@ class SalesforceClient:
             self._count_attempt()
             return fn()
 
-        result = self._guard(
-            lambda: call_with_retry(
-                attempt,
-                self._classify,
-                self.settings.retry,
-                what=f"Salesforce {what}",
-                budget=self.waits,
-                source=self.name,
-            ),
-            what,
-        )
+        result = self._guard(lambda: self._retried(attempt, what), what)
         if not isinstance(result, dict):
             raise SourceError(f"Salesforce {what}: unexpected answer (not a JSON object)")
         return result

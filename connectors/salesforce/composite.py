@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ class Answer:
     body: Any
     url: str
     extra: Any = None
+    key: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -62,6 +63,37 @@ def composite_groups(reads: Sequence[Read]) -> list[list[Read]]:
     if current:
         groups.append(current)
     return groups
+
+
+def composite_body(group: Sequence[Read], api_version: str) -> dict[str, Any]:
+    """The body of one composite call reading ``group`` (``allOrNone`` off: each
+    subrequest answers on its own)."""
+    return {
+        "allOrNone": False,
+        "compositeRequest": [
+            {
+                "method": "GET",
+                "url": f"/services/data/v{api_version}/{r.path}",
+                "referenceId": f"r{i}",
+            }
+            for i, r in enumerate(group)
+        ],
+    }
+
+
+def composite_answers(group: Sequence[Read], result: dict[str, Any]) -> Iterator[Answer]:
+    """The answer of each read of ``group`` in a composite call's ``result`` (in order;
+    reads without one are left out)."""
+    by_ref = {
+        str(sub.get("referenceId")): sub
+        for sub in result.get("compositeResponse", ())
+        if isinstance(sub, dict)
+    }
+    for i, read in enumerate(group):
+        sub = by_ref.get(f"r{i}")
+        if sub is not None:
+            status = int(sub.get("httpStatusCode") or 0)
+            yield Answer(status, sub.get("body"), read.path, read.extra, read.key)
 
 
 def _iso(moment: datetime) -> str:
