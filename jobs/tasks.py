@@ -6,6 +6,7 @@ value describing what it did; none prints. Expected failures are ``TrackerError`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -28,12 +29,15 @@ from tracker.metrics.compute import build_request, parse_filter
 from tracker.metrics.load import build_report
 from tracker.metrics.registry import Field
 from tracker.metrics.report import Report
+from tracker.money import unconverted_warning
 from tracker.periods import parse_period
 from tracker.records import Batch, JsonDict
 from tracker.settings import Settings
 from tracker.snapshots import load_snapshot, save_snapshot
 from tracker.store import Store, last_successful_syncs
 from tracker.sync import Progress, SyncResult, SyncSummary, run_sync
+
+log = logging.getLogger(__name__)
 
 
 class SyncListener(Protocol):
@@ -121,6 +125,8 @@ def _sync_one(
         on_progress=listener.progress if listener is not None else None,
         dry_run=dry_run,
     )
+    for code, count in result.unconverted.items():
+        log.warning("%s: %s", name, unconverted_warning(code, count, settings.tracker.currency))
     if listener is not None:
         listener.finished(result)
     return result

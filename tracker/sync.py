@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select, update
 from tracker.errors import TrackerError
 from tracker.locks import source_lock
 from tracker.models import SyncCursor, SyncReject, SyncRun
-from tracker.money import unconverted
+from tracker.money import UnconvertedDeals
 from tracker.records import Batch, JsonDict, RejectedRow
 from tracker.store import Store
 from tracker.writer import BatchWriter, WriteCounts
@@ -69,6 +69,10 @@ class SyncResult:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unconverted: dict[str, int] = field(default_factory=dict)
+    """Currency → live deals received without a reporting amount (no rate for it)."""
+    _unconverted: UnconvertedDeals = field(
+        default_factory=UnconvertedDeals, init=False, repr=False, compare=False
+    )
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
@@ -228,8 +232,7 @@ def _commit_batch(
         result.rejected.extend(batch.rejected[: max(0, MAX_REJECTS_KEPT - len(result.rejected))])
         result.notes.extend(batch.notes)
         result.warnings.extend(batch.warnings)
-        for code, n in unconverted(batch.deals).items():
-            result.unconverted[code] = result.unconverted.get(code, 0) + n
+        result.unconverted = result._unconverted.add(batch.deals)
         if dry_run:
             trans.rollback()
             return

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from tracker.money import DatedRate, Rates, missing_rate_hint, unconverted
+from tracker.money import (
+    DatedRate,
+    Rates,
+    UnconvertedDeals,
+    missing_rate_hint,
+    unconverted,
+    unconverted_warning,
+)
 from tracker.records import DealRecord
 
 FLAT = Rates("USD", {"EUR": 1.1, "GBP": 1.25})
@@ -62,3 +69,48 @@ def test_the_hint_names_the_key() -> None:
     assert missing_rate_hint("JPY", "EUR") == (
         "add JPY = <EUR per 1 JPY> under [tracker.exchange_rates]"
     )
+
+
+def test_dated_ranges_in_any_order_with_gaps() -> None:
+    # units per 1 USD (the base): GBP 0.8 in January, 0.75 in March, nothing in February
+    rates = Rates(
+        "USD",
+        {"GBP": 1.27},
+        dated={
+            "USD": (DatedRate(date(2026, 1, 1), None, 1.0),),
+            "GBP": (
+                DatedRate(date(2026, 3, 1), date(2026, 4, 1), 0.75),
+                DatedRate(date(2026, 1, 1), date(2026, 2, 1), 0.8),
+            ),
+        },
+    )
+    assert rates.convert(100.0, "GBP", date(2026, 1, 31)) == 125.0  # 1 / 0.8
+    assert rates.convert(100.0, "GBP", date(2026, 2, 14)) == 127.0  # the gap: flat
+    assert rates.convert(100.0, "GBP", date(2026, 3, 1)) == 133.333  # 1 / 0.75, 6 digits
+    assert rates.convert(100.0, "GBP", date(2026, 4, 1)) == 127.0  # after the last: flat
+    assert rates.convert(100.0, "GBP", date(2025, 12, 31)) == 127.0  # before the first
+
+
+def test_a_run_counts_each_unconverted_deal_once() -> None:
+    tally = UnconvertedDeals()
+    first = [
+        DealRecord(external_id="1", amount=5.0, currency="JPY"),
+        DealRecord(external_id="2", amount=5.0, currency="CHF"),
+        DealRecord(external_id="3", amount=5.0, currency="EUR", amount_reporting=5.5),
+    ]
+    assert tally.add(first) == {"CHF": 1, "JPY": 1}
+    # deal 1 again (an overlap window reads it twice), and a new one
+    again = [
+        DealRecord(external_id="1", amount=6.0, currency="JPY"),
+        DealRecord(external_id="4", amount=5.0, currency="JPY"),
+    ]
+    assert tally.add(again) == {"CHF": 1, "JPY": 2}
+    assert UnconvertedDeals().add([]) == {}
+
+
+def test_the_warning_counts_names_the_currency_and_the_key() -> None:
+    assert unconverted_warning("EUR", 12, "USD") == (
+        "12 deals in EUR not converted to USD: "
+        "add EUR = <USD per 1 EUR> under [tracker.exchange_rates]"
+    )
+    assert unconverted_warning("JPY", 1, "EUR").startswith("1 deal in JPY not converted to EUR")

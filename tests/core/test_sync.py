@@ -256,3 +256,25 @@ def test_progress_total_follows_the_records_past_the_estimate() -> None:
     assert Progress("s", records=50, expected_total=100, elapsed=1.0).total == 100
     assert Progress("s", records=130, expected_total=100, elapsed=1.0).total == 130
     assert Progress("s", records=130, expected_total=None, elapsed=1.0).total is None
+
+
+def test_unconverted_deals_are_counted_once_per_run(store: Store) -> None:
+    jpy = DealRecord(external_id="J1", amount=100.0, currency="JPY")
+
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        converted = DealRecord(external_id="E1", amount=1.0, currency="EUR", amount_reporting=1.1)
+        yield Batch(deals=[jpy, converted], cursor={"n": 1})
+        gone = DealRecord(external_id="C1", amount=3.0, currency="CHF", is_deleted=True)
+        again = [jpy, DealRecord(external_id="J2", amount=5.0, currency="JPY"), gone]
+        yield Batch(deals=again, cursor={"n": 2})  # J1 read twice in one run: one deal
+
+    result = run_sync(store, "src", "test", source)
+    assert (result.outcome, result.exit_code) == ("ok", 0)
+    assert result.unconverted == {"JPY": 2}
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT counts FROM sync_runs")).scalar_one()
+    if isinstance(stored, str):
+        import json
+
+        stored = json.loads(stored)
+    assert stored["unconverted"] == {"JPY": 2}
