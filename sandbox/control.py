@@ -22,7 +22,7 @@ import logging
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sandbox.faults import FaultPlan
 from sandbox.generator import Company, generate
@@ -43,7 +43,7 @@ from sandbox.mutations import (
     update_deal,
 )
 from sandbox.salesforce import api as salesforce
-from sandbox.salesforce.load import load_salesforce, new_database
+from sandbox.salesforce.load import load_salesforce, new_database, publish_dated_rates
 from sandbox.salesforce.truth import salesforce_truth
 from sandbox.server import Counters, Dispatcher, Router, SandboxHTTPServer
 from sandbox.state import Budget, Clock, SandboxState
@@ -208,6 +208,16 @@ class Sandbox:
         """Ids of live (or soft-deleted) deals, oldest first."""
         with self.state.lock:
             return deal_ids(self.state, _crm(crm), deleted=deleted)
+
+    def set_dated_rates(self, currency: str, schedule: Sequence[tuple[date, float]]) -> None:
+        """Replace the Salesforce org's dated rates of ``currency`` (advanced currency
+        management): (start, USD per 1 unit) in date order, each in force until the next
+        starts, the last open-ended; before the first, ``CurrencyType`` applies."""
+        with self.state.lock:
+            if "DatedConversionRate" not in self.state.salesforce.objects:
+                raise ValueError("this org has no advanced currency management (dated_rates)")
+            publish_dated_rates(self.state.salesforce, currency, schedule, self.now())
+            self.state.dated_rates[currency] = list(schedule)
 
     # auth and budgets
 

@@ -75,9 +75,11 @@ def dated_schedule(now: datetime) -> DatedSchedule:
     }
 
 
-def rate_on(schedule: DatedSchedule, currency: str, day: date) -> float:
-    """The dated rate in force on ``day``."""
-    return [rate for start, rate in schedule[currency] if start <= day][-1]
+def rate_on(schedule: DatedSchedule, currency: str, day: date) -> float | None:
+    """The dated rate in force on ``day`` (None before the currency's first range, or for
+    a currency without dated rates)."""
+    in_force = [rate for start, rate in schedule.get(currency, ()) if start <= day]
+    return in_force[-1] if in_force else None
 
 
 # (code, name, list price USD, unit cost USD or None)

@@ -11,7 +11,9 @@ Both CRMs
       (= 1 / rate), HubSpot deals without ``deal_currency_code`` are in USD. The Salesforce
       org uses advanced currency management: its opportunities convert at the dated rate
       in force on their close date (``generator.dated_schedule``, published as
-      ``DatedConversionRate``).
+      ``DatedConversionRate``; ``Sandbox.set_dated_rates`` changes it), and at the
+      ``CurrencyType`` rate outside every dated range; a currency deactivated in
+      ``CurrencyType`` with no dated rate in force has none (``amount_reporting`` None).
     * line items: ``list_price`` the list unit price, ``total`` the net line amount,
       ``unit_price = total / quantity``, ``discount_pct = 1 − total / (list_price × quantity)``
       (a fraction, whichever way the CRM expressed the discount), ``unit_cost`` per unit.

@@ -11,11 +11,14 @@ What lands where (the truth in ``truth.py`` reads it back the same way):
   empty when the discount is baked into UnitPrice), ``TotalPrice`` (net), ``Unit_Cost__c``.
 * ``CurrencyType``: USD corporate; ``ConversionRate`` is units of the currency per USD
   (Salesforce's convention), i.e. ``1 / rates[code]``.
+* ``DatedConversionRate`` (orgs with advanced currency management): the generator's dated
+  schedule, the same way (``publish_dated_rates``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sandbox.generator import PRODUCTS, Company, GenDeal
@@ -57,18 +60,7 @@ def load_salesforce(db: SObjectDatabase, company: Company) -> dict[int, str]:
         )
     if "DatedConversionRate" in db.objects:
         for code, ranges in sorted(company.dated_rates.items()):
-            for number, (start, rate) in enumerate(ranges):
-                following = ranges[number + 1][0] if number + 1 < len(ranges) else None
-                db.insert(
-                    "DatedConversionRate",
-                    {
-                        "IsoCode": code,
-                        "ConversionRate": round(1 / rate, 6),
-                        "StartDate": start,
-                        "NextStartDate": following,
-                    },
-                    modstamp=boot,
-                )
+            publish_dated_rates(db, code, ranges, boot)
     users: dict[int, str] = {}
     for u in company.users:
         if u.crm != "salesforce":
@@ -121,6 +113,29 @@ def load_salesforce(db: SObjectDatabase, company: Company) -> dict[int, str]:
         if d.crm == "salesforce":
             ids[d.key] = _insert_deal(db, d, users, accounts, products)
     return ids
+
+
+def publish_dated_rates(
+    db: SObjectDatabase, code: str, schedule: Sequence[tuple[date, float]], stamp: datetime
+) -> None:
+    """Make ``schedule`` ((start, USD per 1 unit) in date order) the ``DatedConversionRate``
+    rows of ``code``: each range ends where the next starts, the last is open-ended;
+    ``ConversionRate`` is units of the currency per USD, as Salesforce gives it."""
+    for row_id, row in list(db.rows["DatedConversionRate"].items()):
+        if row["IsoCode"] == code:
+            db.hard_delete("DatedConversionRate", row_id, keep_log=False)
+    for number, (start, rate) in enumerate(schedule):
+        following = schedule[number + 1][0] if number + 1 < len(schedule) else None
+        db.insert(
+            "DatedConversionRate",
+            {
+                "IsoCode": code,
+                "ConversionRate": round(1 / rate, 6),
+                "StartDate": start,
+                "NextStartDate": following,
+            },
+            modstamp=stamp,
+        )
 
 
 def _insert_deal(

@@ -58,12 +58,17 @@ def salesforce_truth(
             )
         )
     use_dated = dated is not None and "DatedConversionRate" in db.objects
+    active = {r["IsoCode"] for r in db.rows["CurrencyType"].values() if r["IsActive"]}
 
-    def rate(currency: str, close: date | None) -> float:
-        # advanced currency management converts at the rate in force on the close date
+    def rate(currency: str, close: date | None) -> float | None:
+        # advanced currency management converts at the rate in force on the close date;
+        # outside every dated range (or without them) at the active CurrencyType rate;
+        # a currency with neither has no rate: the deal stays unconverted
         if use_dated and dated is not None and close is not None:
-            return rate_on(dated, currency, close)
-        return rates[currency]
+            in_force = rate_on(dated, currency, close)
+            if in_force is not None:
+                return in_force
+        return rates[currency] if currency in active else None
 
     for o in db.rows["Opportunity"].values():
         items = [li for li in lines.get(o["Id"], []) if not li.is_deleted or o["IsDeleted"]]
@@ -83,7 +88,7 @@ def salesforce_truth(
             close_date=o["CloseDate"],
             amount=amount,
             currency=currency,
-            amount_reporting=None if amount is None else amount * rate(currency, o["CloseDate"]),
+            amount_reporting=_times(amount, rate(currency, o["CloseDate"])),
             list_amount=list_amount,
             cost_amount=cost,
             deal_type=o["Type"],
@@ -93,3 +98,7 @@ def salesforce_truth(
             line_items=items,
         )
     return truth
+
+
+def _times(amount: float | None, rate: float | None) -> float | None:
+    return None if amount is None or rate is None else amount * rate
