@@ -160,4 +160,4 @@ class Backfill:
         children = lines.for_deals([r["Id"] for r in page])
         for r in page:
             r["OpportunityLineItems"] = {"done": True, "records": children.get(r["Id"], [])}
-        return [self.run.plan.deal(r) for r in page]
+        return self.run.rates.deals(page)

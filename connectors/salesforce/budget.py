@@ -34,6 +34,11 @@ class ReplicationWindowError(SourceError):
     """getDeleted refused the window (older than the org keeps its delete log)."""
 
 
+class ResourceNotFound(SourceError):
+    """A 404: the resource (an API version, the composite resource, an object) is not in
+    this org."""
+
+
 class RunBudgetSpent(BudgetExhausted):
     """This run's own budget (``max_api_percent``) is spent, not the org's daily limit."""
 

@@ -39,6 +39,7 @@ from connectors.retry import (
 from connectors.salesforce.budget import (
     CallBudget,
     ReplicationWindowError,
+    ResourceNotFound,
     error_code,
     first_line,
 )
@@ -203,6 +204,16 @@ class SalesforceClient:
             return done
         return self._rest(f"sobjects/{sobject}/describe", f"describe {sobject}")
 
+    def sobject_exists(self, sobject: str) -> bool:
+        """Whether this org has ``sobject`` (``sobjects/{sobject}/``: a 404 says no)."""
+        what = f"sobject {sobject}"
+        try:
+            if self._answered(("sobject", sobject), what) is None:
+                self._rest(f"sobjects/{sobject}/", what)
+        except ResourceNotFound:
+            return False
+        return True
+
     def limits(self) -> dict[str, Any]:
         """``limits/``."""
         return self._rest("limits/", "limits")
@@ -244,9 +255,7 @@ class SalesforceClient:
             body = composite_body(group, self.settings.api_version)
             try:
                 result = self._rest("composite", "composite", method="POST", json=body)
-            except SourceError as exc:
-                if "not found (404" not in str(exc):
-                    raise
+            except ResourceNotFound:
                 log.info(
                     "salesforce %s: no composite resource; reading one call at a time", self.name
                 )
@@ -435,7 +444,7 @@ class SalesforceClient:
             raise SourceError(f"{prefix}: 400 {code}: {first_line(message)}") from None
         except SalesforceResourceNotFound as exc:
             code, message = error_code(exc)
-            raise SourceError(
+            raise ResourceNotFound(
                 f"{prefix}: not found (404 {code}: {first_line(message)}); "
                 f"check sources.{self.name}.api_version and instance_url"
             ) from None

@@ -17,8 +17,8 @@ COMPOSITE_MAX_QUERIES = 5
 class Read:
     """One GET the connector may bundle into a composite call (see ``prefetch``).
 
-    Build them with :func:`ask_query`, :func:`ask_describe` or :func:`ask_deleted` so the
-    key matches the one the direct call looks up.
+    Build them with :func:`ask_query`, :func:`ask_describe`, :func:`ask_sobject` or
+    :func:`ask_deleted` so the key matches the one the direct call looks up.
     """
 
     key: tuple[Any, ...]
@@ -117,6 +117,11 @@ def ask_query(soql: str, *, include_deleted: bool) -> Read:
 def ask_describe(sobject: str) -> Read:
     """A ``describe`` to prefetch."""
     return Read(("describe", sobject), f"sobjects/{sobject}/describe", False)
+
+
+def ask_sobject(sobject: str) -> Read:
+    """An object's basic information to prefetch (``sobject_exists()`` takes it)."""
+    return Read(("sobject", sobject), f"sobjects/{sobject}/", False)
 
 
 def ask_deleted(sobject: str, start: datetime, end: datetime) -> Read:

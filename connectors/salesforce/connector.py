@@ -7,7 +7,8 @@ One sync, in order (every step counted against the run's API budget):
    when there is none (more pages, a transient subrequest error, an org that changed);
 1. ``limits`` (the budget: ``max_api_percent`` of what is left today) and ``describe`` of
    Opportunity, OpportunityLineItem, Account and User: a mapped field that is missing stops
-   the sync naming its config key. Multi-currency orgs: ``CurrencyType`` rates.
+   the sync naming its config key. Multi-currency orgs: the rates (``currency.py``:
+   ``CurrencyType``, or ``DatedConversionRate`` with advanced currency management).
 2. every User (few; team/region fall back to the manager's, so all are read each time);
 3. Account, Opportunity (line items as a child subquery) and OpportunityLineItem passes
    over SystemModstamp (``streams.py``): one batch per page, each with the cursor after it;
@@ -38,22 +39,18 @@ from connectors.base import Connector, SyncContext
 from connectors.salesforce.backfill import Backfill
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.composite import Read, ask_deleted, ask_describe, ask_query
+from connectors.salesforce.currency import OrgRates
 from connectors.salesforce.deletions import live_ids, read_deleted_log
 from connectors.salesforce.mapping import (
     FieldPlan,
     Record,
     calculated_fields,
     check_fields,
-    check_reporting_currency,
-    currency_factors,
-    dated_rates,
     parse_datetime,
     soql_id,
 )
 from connectors.salesforce.settings import SalesforceSourceSettings
 from connectors.salesforce.soql import (
-    CURRENCY_SOQL,
-    DATED_RATES_SOQL,
     LINE_ITEM_STAMPS,
     count_soql,
     first_created_soql,
@@ -67,8 +64,7 @@ from connectors.salesforce.streams import (
     keyset_soql,
     lower_bound,
 )
-from tracker.errors import ConfigError, SourceError
-from tracker.money import DatedRate, Rates
+from tracker.errors import ConfigError
 from tracker.records import Batch, JsonDict
 from tracker.settings import SourceSettings
 
@@ -150,6 +146,7 @@ class SalesforceRun:
         self.cursor["v"] = CURSOR_VERSION
         self.overlap = timedelta(minutes=self.s.overlap_minutes)
         self.plan = FieldPlan()
+        self.rates = OrgRates(self)
         self.now = datetime.now(UTC)
         self._counted = 0
         self.expected: int | None = None
@@ -245,34 +242,7 @@ class SalesforceRun:
                 ", ".join(formulas),
                 self.name,
             )
-        self.currency_rates()
-
-    def currency_rates(self) -> None:
-        """How amounts convert: the org's dated rates (advanced currency management: the
-        rate in force on each deal's close date), else its ``CurrencyType`` rates, else (a
-        single-currency org) ``[tracker.exchange_rates]``."""
-        plan, reporting = self.plan, self.context.tracker.currency
-        if not plan.multi_currency:
-            plan.default_currency = self.s.currency or reporting
-            plan.rates = Rates(reporting, dict(self.context.tracker.exchange_rates))
-            return
-        dated = self.dated_rates() if self.s.dated_rates else {}
-        self.cursor["acm"] = bool(dated)
-        if dated:
-            check_reporting_currency(dated, reporting)
-            plan.rates = Rates(reporting, dated=dated)
-        else:
-            plan.rates = Rates(reporting, currency_factors(self.read_all(CURRENCY_SOQL), reporting))
-
-    def dated_rates(self) -> dict[str, tuple[DatedRate, ...]]:
-        """The org's dated rates; none without advanced currency management (Salesforce
-        then answers INVALID_TYPE: the object exists only in such orgs)."""
-        try:
-            return dated_rates(self.read_all(DATED_RATES_SOQL))
-        except SourceError as exc:
-            if "INVALID_TYPE" not in str(exc):
-                raise
-            return {}
+        plan.rates = self.rates.read()
 
     def read_all(self, soql: str) -> list[Record]:
         """Every row of a small query (rates, users)."""
@@ -291,11 +261,7 @@ class SalesforceRun:
         client, plan = self.client, self.plan
         reads: list[Read] = [ask_describe(obj) for obj in OBJECTS]
         hint = self.cursor.get("mc")
-        if hint is True:
-            # the rates the last sync used (Composite takes 5 queries a call: one of them)
-            acm = self.cursor.get("acm") and self.s.dated_rates
-            rates = DATED_RATES_SOQL if acm else CURRENCY_SOQL
-            reads.append(ask_query(rates, include_deleted=False))
+        reads += self.rates.reads()
         reads.append(ask_query(self.user_soql(), include_deleted=False))
         reads.append(self.first_page("acct", "Account", plan.account_select()))
         if self.state("opp") is None:
@@ -400,7 +366,7 @@ class SalesforceRun:
                 self.fresh_deals.update(r["Id"] for r in records)
             if last and key == "opp":
                 self.watch_from_here()
-            yield self.batch(deals=[self.plan.deal(r) for r in records])
+            yield self.batch(deals=self.rates.deals(records))
 
     def watch_from_here(self) -> None:
         """After a complete pass: start the line-item and deleted-log windows at its end."""
@@ -423,7 +389,7 @@ class SalesforceRun:
                     if r.get("OpportunityId") and not self._seen_fresh(r)
                 }
             )
-            deals = [self.plan.deal(r) for r in self.fetch_deals(ids)]
+            deals = self.rates.deals(self.fetch_deals(ids))
             yield self.batch(deals=deals)
 
     def _seen_fresh(self, line: Record) -> bool:

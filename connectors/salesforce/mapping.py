@@ -2,8 +2,9 @@
 
 A :class:`FieldPlan` is built once per sync from the settings and ``describe()``: which
 mapped fields exist (a missing one stops the sync naming its config key), whether the org
-is multi-currency, and the conversion factors to the reporting currency. Everything that
-knows a Salesforce field name lives here (ARCHITECTURE rule 2).
+is multi-currency, and the rates into the reporting currency (read by ``currency.py``).
+Everything that knows a Salesforce field name lives here, and the currency objects' in
+``currency.py`` (ARCHITECTURE rule 2).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tracker.errors import ConfigError, SourceError
-from tracker.money import DatedRate, Rates
+from tracker.errors import SourceError
+from tracker.money import Rates
 from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
 
 Record = dict[str, Any]
@@ -234,42 +235,6 @@ def check_fields(
 def calculated_fields(describe: Record) -> set[str]:
     """Names of formula / roll-up fields of an object (they change without a new stamp)."""
     return {f["name"] for f in describe.get("fields", ()) if f.get("calculated")}
-
-
-def dated_rates(rows: Iterable[Record]) -> dict[str, tuple[DatedRate, ...]]:
-    """``DatedConversionRate`` rows → per currency, its ranges (units per corporate unit)."""
-    out: dict[str, list[DatedRate]] = {}
-    for r in rows:
-        start, rate = _date(r.get("StartDate")), r.get("ConversionRate")
-        if start is None or not rate:
-            continue
-        ranges = out.setdefault(str(r["IsoCode"]), [])
-        ranges.append(DatedRate(start, _date(r.get("NextStartDate")), float(rate)))
-    return {code: tuple(sorted(ranges, key=lambda d: d.start)) for code, ranges in out.items()}
-
-
-def check_reporting_currency(active: Iterable[str], reporting: str) -> None:
-    """A ``ConfigError`` unless ``reporting`` is one of the org's active currencies."""
-    codes = set(active)
-    if reporting not in codes:
-        raise ConfigError(
-            f"[tracker] currency {reporting} is not an active currency of the Salesforce org "
-            f"(active: {', '.join(sorted(codes))}); set [tracker] currency to one of them"
-        )
-
-
-def currency_factors(rows: Iterable[Record], reporting: str) -> dict[str, float]:
-    """``CurrencyType`` rows → units of ``reporting`` per unit of each active currency.
-
-    ``ConversionRate`` is units of the currency per unit of the corporate currency, stored
-    with 6 decimals; the factor is rounded to 6 significant digits (the precision that
-    survives the inversion) so published rates of 0.925926 / 0.787402 read back as the
-    1.08 / 1.27 they stand for.
-    """
-    rates = {r["IsoCode"]: float(r["ConversionRate"]) for r in rows if r.get("ConversionRate")}
-    check_reporting_currency(rates, reporting)
-    base = rates[reporting]
-    return {code: float(f"{base / rate:.6g}") for code, rate in rates.items()}
 
 
 def soql_datetime(value: datetime) -> str:

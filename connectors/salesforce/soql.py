@@ -6,10 +6,6 @@ from datetime import datetime
 
 from connectors.salesforce.mapping import soql_datetime
 
-CURRENCY_SOQL = "SELECT IsoCode, ConversionRate FROM CurrencyType WHERE IsActive = true"
-DATED_RATES_SOQL = (
-    "SELECT IsoCode, ConversionRate, StartDate, NextStartDate FROM DatedConversionRate"
-)
 LINE_ITEM_STAMPS = "Id, OpportunityId, SystemModstamp"
 
 
