@@ -121,15 +121,21 @@ class UnconvertedDeals:
         return {code: len(ids) for code, ids in sorted(self._ids.items())}
 
 
-def missing_rate_hint(currency: str, reporting: str) -> str:
-    """The config line that converts ``currency``, worded the same everywhere."""
-    return f"add {currency} = <{reporting} per 1 {currency}> under [tracker.exchange_rates]"
+def missing_rate_hint(currency: str, reporting: str, *, org_rates: bool = False) -> str:
+    """What converts ``currency``, worded the same everywhere. ``org_rates``: the source
+    takes its rates from the CRM (a multi-currency Salesforce org), where the currency must
+    be active; the config's rates serve single-currency orgs and the other sources."""
+    line = f"add {currency} = <{reporting} per 1 {currency}> under [tracker.exchange_rates]"
+    if org_rates:
+        return f"activate {currency} in Salesforce's currency setup (single-currency org: {line})"
+    return line
 
 
-def unconverted_warning(currency: str, count: int, reporting: str) -> str:
+def unconverted_warning(
+    currency: str, count: int, reporting: str, *, org_rates: bool = False
+) -> str:
     """``12 deals in EUR not converted to USD: add EUR = ...``: one line per currency, as
     status shows it and the sync logs it."""
     deals = plural(count, "deal")
-    return f"{deals} in {currency} not converted to {reporting}: " + missing_rate_hint(
-        currency, reporting
-    )
+    hint = missing_rate_hint(currency, reporting, org_rates=org_rates)
+    return f"{deals} in {currency} not converted to {reporting}: {hint}"

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tracker.money import missing_rate_hint
+from tracker.money import unconverted_warning
 from tracker.settings import Settings
 from tracker.store import SOURCE_COUNT_KEYS, Store
-from tracker.wording import plural
 
 #: outcomes of a run that did not bring the source up to date
 FAILED_OUTCOMES = ("failed", "stopped", "interrupted")
@@ -121,12 +120,14 @@ def data_age(since: datetime | None, now: datetime) -> str:
     return f"{seconds}s ago"
 
 
-def unconverted_warnings(counts: dict[str, Any], reporting_currency: str) -> list[str]:
-    """One warning per currency the last run could not convert, naming the key to set."""
+def unconverted_warnings(
+    counts: dict[str, Any], reporting_currency: str, kind: str | None = None
+) -> list[str]:
+    """One warning per currency the last run could not convert, naming what fixes it
+    (a Salesforce org converts with its own rates: the currency must be active there)."""
     unconverted: dict[str, int] = counts.get("unconverted") or {}
     return [
-        f"{plural(n, 'deal')} in {code} not converted to {reporting_currency}: "
-        f"{missing_rate_hint(code, reporting_currency)}"
+        unconverted_warning(code, n, reporting_currency, org_rates=kind == "salesforce")
         for code, n in sorted(unconverted.items())
     ]
 
@@ -152,7 +153,11 @@ def _run(row: dict[str, Any], zone: ZoneInfo) -> RunStatus:
 
 
 def _warnings(
-    name: str, configured: bool, row: dict[str, Any], run: RunStatus | None, currency: str
+    name: str,
+    configured: bool,
+    row: dict[str, Any],
+    run: RunStatus | None,
+    currency: str,
 ) -> list[str]:
     out: list[str] = []
     if not configured:
@@ -164,7 +169,7 @@ def _warnings(
         out.append(f"last sync {run.outcome}: {run.error or 'no reason recorded'}")
     counts = row.get("counts") or {}
     out.extend(counts.get("warnings") or [])
-    out.extend(unconverted_warnings(counts, currency))
+    out.extend(unconverted_warnings(counts, currency, row.get("kind")))
     return out
 
 

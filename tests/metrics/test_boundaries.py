@@ -104,3 +104,20 @@ def test_discount_is_finite_or_null_and_matches_its_definition(
         assert discount.value is not None
         assert math.isclose(discount.value, expected, rel_tol=1e-9, abs_tol=1e-9)
     assert discount.n == n
+
+
+def test_deals_all_unconverted_give_no_revenue_not_zero() -> None:
+    # won in Q3, amounts in JPY with no rate: amount_reporting is null for both
+    deals = [
+        deal("a", won=True, close_date=JUL, amount=1000.0, currency="JPY"),
+        deal("b", won=True, close_date=JUL, amount=500.0, currency="JPY"),
+    ]
+    rows = run(deals, ["revenue", "deals_won", "pipeline_created"], [Q3, "2026-Q2"])
+    revenue = value(rows, "revenue", Q3)
+    assert (revenue.value, revenue.n, revenue.coverage) == (None, 0, 0.0)
+    assert value(rows, "deals_won", Q3).value == 2
+    # a period without any won deal is still 0: nothing was sold
+    assert value(rows, "revenue", "2026-Q2").value == 0.0
+    # one converted deal beside them: its amount, with the coverage saying 1 of 3
+    mixed = run([*deals, deal("c", won=True, close_date=JUL, amount=80.0)], ["revenue"], [Q3])
+    assert (value(mixed, "revenue").value, value(mixed, "revenue").coverage) == (80.0, 1 / 3)

@@ -249,10 +249,13 @@ def _complete(
             ],
             names=names,
         )
+    had_deals = full.isin(out.index)
     out = out.reindex(full)
     out["value"] = out["value"].astype("float64")
     if definition.empty_value is not None:
-        out["value"] = out["value"].fillna(definition.empty_value)
+        # a group without any eligible deal takes the empty value (revenue 0); one whose
+        # deals all lack the field (amounts without a rate) stays null, never a silent 0
+        out.loc[~had_deals, "value"] = definition.empty_value
     out["n"] = out["n"].fillna(0).astype("int64")
     for name in definition.count_stats:
         out[name] = out[name].fillna(0).astype("int64")

@@ -41,10 +41,11 @@ def _count_metric(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _sum_metric(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    """Σ ``column`` per group; null (not 0) for a group none of whose deals has it."""
     grouped = _grouped(frame, keys, frame[column])
     count = grouped.count()
     return pd.DataFrame(
-        {"value": grouped.sum(), "n": count, "coverage": _share(count, grouped.size())}
+        {"value": grouped.sum(min_count=1), "n": count, "coverage": _share(count, grouped.size())}
     )
 
 
