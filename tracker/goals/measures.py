@@ -19,6 +19,7 @@ import pandas as pd
 
 from tracker.metrics import MetricRegistry
 from tracker.metrics.compute import PERIOD_KEY, PeriodData
+from tracker.metrics.definitions import count_metric, sum_metric
 
 MEASURES = MetricRegistry()
 
@@ -43,11 +44,7 @@ def _open_at_start(data: PeriodData) -> pd.DataFrame:
 )
 def open_pipeline(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Σ amount of the pipeline due in the period."""
-    deals = _open_at_start(data)
-    grouped = deals["amount"].groupby([deals[k] for k in keys], observed=True, sort=False)
-    count = grouped.count()
-    size = grouped.size()
-    return pd.DataFrame({"value": grouped.sum(), "n": count, "coverage": count / size})
+    return sum_metric(_open_at_start(data), keys, "amount")
 
 
 @MEASURES.metric(
@@ -61,9 +58,7 @@ def open_pipeline(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 )
 def open_deals(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Count of the deals due in the period."""
-    deals = _open_at_start(data)
-    size = deals["is_won"].groupby([deals[k] for k in keys], observed=True, sort=False).size()
-    return pd.DataFrame({"value": size, "n": size, "coverage": size / size})
+    return count_metric(_open_at_start(data), keys)
 
 
 @MEASURES.metric(
@@ -78,7 +73,4 @@ def open_deals(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 def discount_given(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Money given away off list price."""
     won = data.won
-    given = won["list_amount"] - won["net_amount"]
-    grouped = given.groupby([won[k] for k in keys], observed=True, sort=False)
-    count = grouped.count()
-    return pd.DataFrame({"value": grouped.sum(), "n": count, "coverage": count / grouped.size()})
+    return sum_metric(won.assign(_given=won["list_amount"] - won["net_amount"]), keys, "_given")

@@ -35,12 +35,13 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return quotient.where(np.isfinite(quotient.to_numpy(dtype="float64")))
 
 
-def _count_metric(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def count_metric(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Deals per group (value and n), coverage 1 for every group that has deals."""
     size = _grouped(frame, keys, frame["is_won"]).size()
     return pd.DataFrame({"value": size, "n": size, "coverage": _share(size, size)})
 
 
-def _sum_metric(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+def sum_metric(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
     """Σ ``column`` per group; null (not 0) for a group none of whose deals has it."""
     grouped = _grouped(frame, keys, frame[column])
     count = grouped.count()
@@ -60,7 +61,7 @@ def _sum_metric(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFra
 )
 def revenue(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Σ amount of won deals closed in the period."""
-    return _sum_metric(data.won, keys, "amount")
+    return sum_metric(data.won, keys, "amount")
 
 
 @REGISTRY.metric(
@@ -73,7 +74,7 @@ def revenue(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 )
 def deals_won(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Count of won deals closed in the period."""
-    return _count_metric(data.won, keys)
+    return count_metric(data.won, keys)
 
 
 @REGISTRY.metric(
@@ -86,7 +87,7 @@ def deals_won(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 )
 def deals_lost(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Count of lost deals closed in the period."""
-    return _count_metric(data.lost, keys)
+    return count_metric(data.lost, keys)
 
 
 @REGISTRY.metric(
@@ -246,4 +247,4 @@ def gross_margin_pct(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 )
 def pipeline_created(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Σ amount of deals created in the period."""
-    return _sum_metric(data.created, keys, "amount")
+    return sum_metric(data.created, keys, "amount")
