@@ -230,3 +230,26 @@ class GoalCheckinRow(SQLModel, table=True):
     attainment: float | None = None
     tier: str | None = Field(default=None, max_length=10)
     status: str = Field(max_length=10)
+
+
+class EmailSend(SQLModel, table=True):
+    """One digest to one recipient for a period and as-of slot (``tracker email``).
+
+    Written as ``sending`` before the SMTP transaction and ``sent`` or ``failed`` after
+    it: a row left ``sending`` means the process died mid-delivery ("delivery uncertain")
+    and is never re-sent without ``--resend``.
+    """
+
+    __tablename__ = "email_sends"
+    __table_args__ = (Index("ix_email_sends_slot", "period", "slot", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=320)
+    period: str = Field(max_length=100)
+    slot: str = Field(max_length=40)
+    message_id: str = Field(max_length=255)
+    status: str = Field(max_length=10)
+    goals: int = 0
+    error: str | None = Field(default=None, max_length=1000)
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = _utc_column()

@@ -17,9 +17,10 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,6 +37,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from tracker.durations import parse_duration
 from tracker.errors import ConfigError
 from tracker.goals.model import GoalConfig
 from tracker.goals.thresholds import GoalThresholds
@@ -200,6 +202,80 @@ class StoreSection(Strict):
         return url.render_as_string(hide_password=False)
 
 
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if not _ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not an email address (write name@example.com)")
+    return value
+
+
+class EmailSection(Strict):
+    """``[email]``: how digests are sent (``docs/email.md``). Absent: no mail is sent."""
+
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: Secret | None = None
+    sender: str | None = Field(default=None, alias="from")
+    reply_to: str | None = None
+    default_to: tuple[str, ...] = ()
+    ops_to: tuple[str, ...] = ()
+    max_data_age: str = "36h"
+    withhold_on_stale: bool = False
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    ca_file: ConfigPath | None = None
+
+    @field_validator("host", "username")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(c in value for c in "\r\n\0 ")):
+            raise ValueError(f"{value!r}: give a single word without spaces or line breaks")
+        return value
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _one_address(cls, value: str | None) -> str | None:
+        return None if value is None else _address(value)
+
+    @field_validator("default_to", "ops_to")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_address(item) for item in value)
+
+    @field_validator("max_data_age")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _login_pairs(self) -> EmailSection:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both username and password, or neither (no AUTH)")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """True when mail can be sent: a host and a sender are set."""
+        return self.host is not None and self.sender is not None
+
+    @property
+    def smtp_port(self) -> int:
+        """The port: as configured, else 465 for ssl, 587 for starttls, 25 without TLS."""
+        if self.port is not None:
+            return self.port
+        return {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+    @property
+    def data_age_limit(self) -> timedelta:
+        """``max_data_age`` as a ``timedelta``."""
+        return parse_duration(self.max_data_age)
+
+
 class Reserved(Strict):
     """A section reserved for a later version: it takes no keys yet."""
 
@@ -219,7 +295,7 @@ class Settings(Strict):
     goals: tuple[GoalConfig, ...] = ()
     goal_thresholds: GoalThresholds = Field(default_factory=GoalThresholds)
     # reserved: filled by later versions; until then any key in them is an error
-    email: Reserved = Field(default_factory=lambda: Reserved())
+    email: EmailSection = Field(default_factory=lambda: EmailSection())
     schedule: Reserved = Field(default_factory=lambda: Reserved())
     _config_path: Path | None = PrivateAttr(default=None)
 
@@ -258,7 +334,7 @@ def _redact_model(model: BaseModel) -> Any:
     out: dict[str, Any] = {}
     for name, field in type(model).model_fields.items():
         if not field.exclude:
-            out[name] = _redact_value(getattr(model, name))
+            out[field.alias or name] = _redact_value(getattr(model, name))
     return out
 
 
@@ -445,7 +521,7 @@ def _valid_keys(model: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
     current: Any = model
     for part in loc:
         if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part)
+            field = current.model_fields.get(part) or _by_alias(current, part)
             if field is None:
                 return []
             current = field.annotation
@@ -457,5 +533,9 @@ def _valid_keys(model: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
             args = [a for a in get_args(current) if a is not type(None)]
             current = args[0] if args else None
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return sorted(current.model_fields)
+        return sorted(field.alias or name for name, field in current.model_fields.items())
     return []
+
+
+def _by_alias(model: type[BaseModel], key: str) -> Any:
+    return next((f for f in model.model_fields.values() if f.alias == key), None)
