@@ -41,3 +41,11 @@ class BudgetExhausted(SourceError):
     """A source stopped cleanly because its API budget for this run or day is spent."""
 
     exit_code = 3
+
+
+class MailError(TrackerError):
+    """Mail cannot be sent at all: the SMTP server is unreachable, refuses TLS or AUTH.
+
+    The message names the host, port and config key to fix; never the password."""
+
+    exit_code = 1

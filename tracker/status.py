@@ -8,10 +8,12 @@ are given in the configured time zone, with their offset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker.durations import describe_duration
+from tracker.mail import SENDING, SENT, UNCERTAIN, SendLog
 from tracker.money import unconverted_warning
 from tracker.settings import Settings
 from tracker.store import SOURCE_COUNT_KEYS, Store
@@ -81,12 +83,33 @@ class SourceStatus:
 
 
 @dataclass(frozen=True)
+class MailStatus:
+    """The newest digest sent and every send whose delivery nobody can vouch for."""
+
+    last_sent: dict[str, Any] | None
+    uncertain: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values (times as ISO text)."""
+        return {
+            "last_sent": _json_row(self.last_sent) if self.last_sent else None,
+            "delivery_uncertain": [_json_row(row) for row in self.uncertain],
+        }
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("recipient", "period", "slot", "message_id", "started_at", "finished_at", "error")
+    return {k: row[k].isoformat() if isinstance(row[k], datetime) else row[k] for k in keys}
+
+
+@dataclass(frozen=True)
 class StoreStatus:
     """The store's URL (password hidden), the time zone of the times, every source."""
 
     store: str
     timezone: str
     sources: list[SourceStatus]
+    mail: MailStatus = field(default_factory=lambda: MailStatus(None, []))
 
     @property
     def orphans(self) -> list[str]:
@@ -100,6 +123,7 @@ class StoreStatus:
             "timezone": self.timezone,
             "sources": [s.as_json() for s in self.sources],
             "orphans": self.orphans,
+            "mail": self.mail.as_json(),
         }
 
 
@@ -198,4 +222,59 @@ def build_status(settings: Settings, store: Store, now: datetime) -> StoreStatus
                 notes=list((row.get("counts") or {}).get("notes") or []),
             )
         )
-    return StoreStatus(store.display_url, settings.tracker.timezone, sources)
+    return StoreStatus(
+        store.display_url, settings.tracker.timezone, sources, mail_status(store, zone)
+    )
+
+
+def mail_status(store: Store, zone: ZoneInfo) -> MailStatus:
+    """The newest sent digest and the sends left "sending" or "uncertain" (newest first,
+    each only while no later send to the same recipient, period and slot succeeded)."""
+    log = SendLog(store.engine)
+    sent = log.rows(status=SENT, limit=1)
+    doubtful = log.rows(status=SENDING, limit=200) + log.rows(status=UNCERTAIN, limit=200)
+    latest: dict[tuple[str, str], dict[str, str]] = {}
+    uncertain = []
+    for row in sorted(doubtful, key=lambda r: r["id"], reverse=True):
+        key = (row["period"], row["slot"])
+        if key not in latest:
+            latest[key] = log.latest(*key)
+        if latest[key].get(row["recipient"]) in (SENDING, UNCERTAIN):
+            uncertain.append(_localised(row, zone))
+    return MailStatus(_localised(sent[0], zone) if sent else None, uncertain)
+
+
+def _localised(row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    return {k: _local(v, zone) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFreshness:
+    """When a source last synced successfully and whether that is too old to trust."""
+
+    source: str
+    last_success: datetime | None
+    age: str
+    problem: str | None = None
+    """Why its data may be stale (too old, last sync failed, never synced); None: fresh."""
+
+
+def freshness(status: StoreStatus, limit: timedelta, now: datetime) -> list[SourceFreshness]:
+    """Each configured source's freshness against ``limit`` (``[email] max_data_age``)."""
+    out = []
+    for source in status.sources:
+        if not source.configured:
+            continue
+        problem = None
+        run = source.last_run
+        if source.last_success is None:
+            problem = "never synced successfully"
+        elif run is not None and run.outcome in FAILED_OUTCOMES:
+            problem = f"the last sync {run.outcome} at {run.started_at:%Y-%m-%d %H:%M %Z}"
+        elif now - source.last_success > limit:
+            hours = int((now - source.last_success).total_seconds() // 3600)
+            problem = (
+                f"its data is {hours}h old (more than max_data_age {describe_duration(limit)})"
+            )
+        out.append(SourceFreshness(source.source, source.last_success, source.age, problem))
+    return out

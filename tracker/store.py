@@ -225,6 +225,27 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
+    def people(self, sources: list[str]) -> list[dict[str, Any]]:
+        """The owners (CRM users) of ``sources``: ids, name, email, manager, team."""
+        from tracker.models import Owner
+
+        owners = Owner.__table__  # type: ignore[attr-defined]
+        query = (
+            select(
+                owners.c.source,
+                owners.c.external_id,
+                owners.c.name,
+                owners.c.email,
+                owners.c.manager_external_id,
+                owners.c.team,
+                owners.c.is_active,
+            )
+            .where(owners.c.source.in_(sources))
+            .order_by(owners.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
     def live_deal_ids(self, source: str) -> frozenset[str]:
         """External ids of the source's deals not marked deleted."""
         from tracker.models import Deal

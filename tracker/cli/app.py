@@ -136,12 +136,15 @@ def _global_options(
     ctx.obj = AppState(config=config, verbose=verbose, quiet=quiet)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    for chatty in ("matplotlib", "PIL"):  # font and image decoding internals, even with -v
+        logging.getLogger(chatty).setLevel(max(level, logging.INFO))
 
 
 def _register() -> None:
     from tracker.cli import (
         config_cmd,
         db_cmd,
+        email_cmd,
         goals_cmd,
         init_cmd,
         metrics_cmd,
@@ -159,6 +162,7 @@ def _register() -> None:
         metrics_cmd,
         report_cmd,
         goals_cmd,
+        email_cmd,
         config_cmd,
         db_cmd,
         source_cmd,

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from tracker.cli.common import AppState, state
 from tracker.errors import UsageError
-from tracker.status import RunStatus, SourceStatus, build_status
+from tracker.status import MailStatus, RunStatus, SourceStatus, build_status
 from tracker.wording import plural, unknown_name
 
 FORMATS = ("table", "json")
@@ -55,6 +55,32 @@ def status(
             f"{source.source} ({source.kind or '?'}{configured})", markup=False, style="bold"
         )
         st.out.print(_block(source))
+    _print_mail(st, report.mail)
+
+
+def _print_mail(st: AppState, mail: MailStatus) -> None:
+    if mail.last_sent is None and not mail.uncertain:
+        return
+    st.out.print()
+    st.out.print("mail", style="bold")
+    if mail.last_sent is not None:
+        sent = mail.last_sent
+        st.out.print(
+            f"  last digest sent: {sent['period']} (as of {sent['slot']}) to "
+            f"{sent['recipient']} at {_when(sent['finished_at'])}",
+            highlight=False,
+            markup=False,
+        )
+    for row in mail.uncertain:
+        st.out.print(
+            f"  delivery uncertain: {row['recipient']} ({row['period']}, as of {row['slot']}, "
+            f"started {_when(row['started_at'])}): check that mailbox, then "
+            f"`tracker email --resend --to {row['recipient']} --as-of {row['slot']}` "
+            "if it never arrived",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _when(value: datetime) -> str:
