@@ -62,14 +62,19 @@ def goal_tables() -> list[dict[str, Any]]:
     return tables
 
 
-def bench_settings(url: str) -> Settings:
+def bench_settings(
+    url: str, goals: list[dict[str, Any]] | None = None, **sections: dict[str, Any]
+) -> Settings:
+    """The benchmark's settings: one CSV-kind source, ``goals`` (default: ``goal_tables``)
+    and any further sections (``email={...}``)."""
     source = {"kind": "csv", "path": "bench.csv", "columns": {"id": "id", "stage": "stage"}}
     return settings_from_dict(
         {
             "tracker": {"timezone": "Europe/Berlin"},
             "store": {"url": url},
             "sources": {"crm": source | {"stages": {"won": ["Won"]}}},
-            "goals": goal_tables(),
+            "goals": goal_tables() if goals is None else goals,
+            **sections,
         },
         base_dir=Path("/tmp"),
         source_models=settings_models(),

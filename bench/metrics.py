@@ -42,10 +42,14 @@ def _count(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(_table(Deal))).scalar_one())
 
 
-def generate(engine: Engine, deals: int, seed: int = 7) -> int:
-    """Fill an empty store with ``deals`` synthetic deals; returns the line-item count."""
+TEAMS = 16
+
+
+def generate(engine: Engine, deals: int, seed: int = 7, owners: int = 400) -> int:
+    """Fill an empty store with ``deals`` synthetic deals of ``owners`` owners in 16 teams
+    (each team with a manager, every one with an e-mail address); returns the line-item
+    count."""
     rng = np.random.default_rng(seed)
-    owners = 400
     accounts = max(deals // 8, 10)
     with engine.begin() as conn:
         conn.execute(
@@ -55,10 +59,24 @@ def generate(engine: Engine, deals: int, seed: int = 7) -> int:
                     "source": SOURCE,
                     "external_id": f"O{i}",
                     "name": f"Owner {i}",
-                    "team": f"Team {i % 16}",
+                    "team": f"Team {i % TEAMS}",
                     "region": ("EMEA", "NA", "APAC", "LATAM")[i % 4],
+                    "email": f"owner{i}@bench.example",
+                    "manager_external_id": f"M{i % TEAMS}",
                 }
                 for i in range(owners)
+            ]
+            + [
+                {
+                    "source": SOURCE,
+                    "external_id": f"M{t}",
+                    "name": f"Manager {t}",
+                    "team": f"Team {t}",
+                    "region": None,
+                    "email": f"manager{t}@bench.example",
+                    "manager_external_id": None,
+                }
+                for t in range(TEAMS)
             ],
         )
         for start in range(0, accounts, CHUNK):

@@ -29,7 +29,7 @@ from tracker.mail import (
 )
 from tracker.metrics import DEFINITIONS_VERSION
 from tracker.periods import parse_period
-from tracker.recipients import Directory, Person, restrict, route
+from tracker.recipients import Directory, Person, bare, restrict, route
 from tracker.reports.digest import Digest, DigestContext, render_digest
 from tracker.reports.goal_charts import ChartCache
 from tracker.reports.message import compose, new_message_id
@@ -214,7 +214,7 @@ def send_digests(
     delivery = _Delivery(settings, log, backoff)
     latest: dict[str, dict[str, str]] = {}
     try:
-        for recipient in [a.strip().lower() for a in query.to if a.strip()]:
+        for recipient in [bare(a) for a in query.to if a.strip()]:
             if recipient not in routing.by_recipient:
                 _note(run, Outcome(recipient, "no_goals"), on_outcome)
         for recipient, results in routing.by_recipient.items():
@@ -243,6 +243,7 @@ def send_digests(
                 _note(run, delivery.send(digest, key, run.slot, sender, now), on_outcome)
     finally:
         delivery.close()
+        charts.close()
         run.charts_drawn = charts.drawn
     return run
 

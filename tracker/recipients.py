@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from tracker.goals.result import GoalResult
 
@@ -81,6 +82,11 @@ class Routing:
     unaddressed: list[GoalResult]
 
 
+def bare(address: str) -> str:
+    """The address alone, lower-cased (``Mia <Mia@X.com>`` → ``mia@x.com``)."""
+    return (parseaddr(address)[1] or address).strip().lower()
+
+
 def _addresses(people: Iterable[Person | None]) -> list[str]:
     return [p.email for p in people if p is not None and p.email]
 
@@ -111,7 +117,7 @@ def route(
         addresses = natural_recipients(result, directory) or list(default_to)
         if not addresses:
             unaddressed.append(result)
-        for address in dict.fromkeys(a.strip().lower() for a in addresses):
+        for address in dict.fromkeys(bare(a) for a in addresses):
             by_recipient[address].append(result)
     return Routing(dict(sorted(by_recipient.items())), unaddressed)
 
@@ -120,6 +126,6 @@ def restrict(routing: Routing, only: Sequence[str]) -> Routing:
     """The routing kept to the ``only`` addresses (``--to``); empty ``only`` keeps all."""
     if not only:
         return routing
-    wanted = {a.strip().lower() for a in only}
+    wanted = {bare(a) for a in only}
     kept = {a: goals for a, goals in routing.by_recipient.items() if a in wanted}
     return Routing(kept, routing.unaddressed)

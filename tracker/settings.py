@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from difflib import get_close_matches
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -206,9 +207,13 @@ _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
 
 
 def _address(value: str) -> str:
+    """``value`` if it is an address, bare or with a display name (``Name <a@b.c>``)."""
     value = value.strip()
-    if not _ADDRESS.match(value):
-        raise ValueError(f"{value!r} is not an email address (write name@example.com)")
+    _, address = parseaddr(value)
+    if any(c in value for c in "\r\n\0") or not _ADDRESS.match(address):
+        raise ValueError(
+            f"{value!r} is not an email address (write name@example.com or Name <name@example.com>)"
+        )
     return value
 
 

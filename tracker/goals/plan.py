@@ -113,9 +113,15 @@ class Values:
     """The computed rows by (metric, period dates, scope)."""
 
     def __init__(self, rows: Iterable[MetricRow]) -> None:
-        self._rows: dict[tuple[str, object, object, Scope], MetricRow] = {
-            (r.metric, r.period.start, r.period.end, canonical(r.scope)): r for r in rows
-        }
+        # rows share scope mappings: order each one once (keeping the mapping, so its id
+        # stays its own while in use)
+        scopes: dict[int, tuple[dict[str, str | None], Scope]] = {}
+        self._rows: dict[tuple[str, object, object, Scope], MetricRow] = {}
+        for r in rows:
+            known = scopes.get(id(r.scope))
+            if known is None:
+                known = scopes[id(r.scope)] = (r.scope, canonical(r.scope))
+            self._rows[(r.metric, r.period.start, r.period.end, known[1])] = r
 
     def row(self, metric: str, period: Period | None, scope: Scope) -> MetricRow | None:
         """The row of ``metric`` over ``period`` for ``scope``; None when the scope has no

@@ -273,18 +273,31 @@ def _clean(value: Any, as_int: bool = False) -> Value:
     return number
 
 
+ScopeCache = dict[tuple[tuple[str, ...], tuple[Any, ...]], dict[str, str | None]]
+
+
 def _to_rows(
-    definition: MetricDef, period: Period, dims: tuple[str, ...], part: pd.DataFrame
+    definition: MetricDef,
+    period: Period,
+    dims: tuple[str, ...],
+    part: pd.DataFrame,
+    shared: ScopeCache,
 ) -> list[MetricRow]:
+    """The rows of one metric, period and breakdown. Rows of the same scope value share
+    one scope mapping (``shared``): with thousands of owners × periods × metrics, a dict
+    per row would be most of the memory a goal evaluation takes."""
     as_int = definition.unit == "count"
     columns = [list(part.index.get_level_values(dim)) for dim in dims]
     labels: list[tuple[Any, ...]] = list(zip(*columns, strict=True)) if dims else [()]
     rows: list[MetricRow] = []
     for record, combo in zip(part.to_dict("records"), labels, strict=True):
-        scope: dict[str, str | None] = {
-            dim: None if label == NONE_VALUE else str(label)
-            for dim, label in zip(dims, combo, strict=True)
-        }
+        scope = shared.get((dims, combo))
+        if scope is None:
+            scope = {
+                dim: None if label == NONE_VALUE else str(label)
+                for dim, label in zip(dims, combo, strict=True)
+            }
+            shared[(dims, combo)] = scope
         stats = {
             name: _clean(record.get(name), name in definition.count_stats)
             for name in definition.stats
@@ -332,11 +345,12 @@ def compute(
                 for local, p_index in enumerate(layer):
                     found[(m_index, p_index, s_index)] = out[positions == local]
     rows: list[MetricRow] = []
+    shared: ScopeCache = {}
     for m_index, definition in enumerate(definitions):
         for p_index, period in enumerate(periods):
             for s_index, scope in enumerate(scopes):
-                part = found[(m_index, p_index, s_index)]
-                rows.extend(_to_rows(definition, period, scope, part))
+                part = found.pop((m_index, p_index, s_index))
+                rows.extend(_to_rows(definition, period, scope, part, shared))
     return rows
 
 

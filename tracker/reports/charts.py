@@ -33,14 +33,24 @@ PALETTE = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def new_figure(width_px: int, height_px: int, dpi: int = 100) -> Figure:
+    """A matplotlib figure of ``width_px`` × ``height_px`` at ``dpi`` (``close`` it)."""
+    return plt.figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+
+
+def close(fig: Figure) -> None:
+    """Release a figure made by ``new_figure``."""
+    plt.close(fig)
+
+
 @contextmanager
 def figure(width_px: int, height_px: int, dpi: int = 100) -> Iterator[Figure]:
     """A matplotlib figure of ``width_px`` × ``height_px`` at ``dpi``, closed on exit."""
-    fig = plt.figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+    fig = new_figure(width_px, height_px, dpi)
     try:
         yield fig
     finally:
-        plt.close(fig)
+        close(fig)
 
 
 def png(fig: Figure) -> bytes:

@@ -27,6 +27,12 @@ from tracker.reports.pivot import figure
 from tracker.status import SourceFreshness
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\0]+")
+TIER_WORDS = {
+    "none": "below baseline",
+    "baseline": "baseline reached",
+    "target": "target reached",
+    "stretch": "stretch reached",
+}
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,7 @@ def goal_view(result: GoalResult, context: DigestContext, chart: Chart | None) -
         "scope": header_safe(scope),
         "status": result.status,
         "status_word": STATUS_WORDS[result.status],
-        "tier": result.tier or "—",
+        "tier": TIER_WORDS.get(result.tier or "", "—"),
         "actual": _money_or(result.actual, unit, cur),
         "baseline": _money_or(result.baseline, unit, cur),
         "target": _money_or(goal.target, unit, cur),

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from tracker.reports.digest import Digest, header_safe
 
 
 def new_message_id(sender: str) -> str:
     """A fresh ``<...@domain>`` Message-ID in the sender's domain."""
-    domain = sender.rpartition("@")[2] or "tracker.invalid"
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "tracker.invalid"
     return make_msgid(domain=header_safe(domain))
 
 
