@@ -115,10 +115,12 @@ def make_mail_config(
     synced_hours_ago: float | None = 2.0,
     email_extra: str = "",
     goals: str = GOALS,
+    url: str | None = None,
 ) -> Path:
     """A store holding ``deals()``, ``PEOPLE`` and a sync run that ended
-    ``synced_hours_ago`` (none when None); returns the config path."""
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    ``synced_hours_ago`` (none when None), on ``url`` (default a SQLite file); returns
+    the config path."""
+    url = url or f"sqlite:///{tmp_path / 'tracker.db'}"
     store = Store(url)
     store.ensure_ready()
     insert(store.engine, deals())

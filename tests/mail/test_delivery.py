@@ -125,9 +125,11 @@ def test_transient_refusal_is_retried_for_that_recipient_only(tmp_path: Path) ->
         assert sorted(sends(config)) == sorted((a, "sent") for a in RECIPIENTS)
 
 
-def test_permanent_refusal_fails_one_recipient_and_a_rerun_sends_only_it(tmp_path: Path) -> None:
+def test_permanent_refusal_fails_one_recipient_and_a_rerun_sends_only_it(
+    tmp_path: Path, store_url: str
+) -> None:
     with smtp_server(tmp_path) as server:
-        config = make_mail_config(tmp_path, server)
+        config = make_mail_config(tmp_path, server, url=store_url)
         server.inbox.refuse.add("bob@example.com")
         code, out, err = invoke(config, "email", "--as-of", AS_OF)
         assert code == 3
@@ -156,10 +158,10 @@ def test_permanent_refusal_fails_one_recipient_and_a_rerun_sends_only_it(tmp_pat
 
 
 def test_kill_between_data_and_record_leaves_delivery_uncertain_never_a_second_copy(
-    tmp_path: Path,
+    tmp_path: Path, store_url: str
 ) -> None:
     with smtp_server(tmp_path) as server:
-        config = make_mail_config(tmp_path, server)
+        config = make_mail_config(tmp_path, server, url=store_url)
         command = [
             sys.executable,
             "-m",
