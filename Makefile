@@ -32,7 +32,7 @@ demo: $(STAMP)
 	$(BIN)/python -m jobs.demo $(DEMO_DIR)
 
 bench: $(STAMP)
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .pytest_cache .ruff_cache

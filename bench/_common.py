@@ -60,7 +60,32 @@ def print_memory(figures: dict[str, Any], peaks: dict[int, float], size: int) ->
     )
 
 
-def print_memory_ratio(peaks: dict[int, float]) -> None:
+def result(
+    name: str,
+    figure: str,
+    baseline: str,
+    ratio: float,
+    target: float,
+    *,
+    higher_is_better: bool = False,
+    percent: bool = False,
+) -> None:
+    """One figure for ``make bench``'s table, as a ``BENCH {json}`` line: what was
+    measured, the in-run baseline it is compared with, their ratio and the target."""
+    met = ratio >= target if higher_is_better else ratio <= target
+    row = {
+        "name": name,
+        "figure": figure,
+        "baseline": baseline,
+        "ratio": round(ratio, 4),
+        "target": f"{'≥' if higher_is_better else '≤'} {f'{target:.0%}' if percent else f'{target:g}'}",
+        "percent": percent,
+        "met": met,
+    }
+    print("BENCH " + json.dumps(row, ensure_ascii=False), flush=True)
+
+
+def print_memory_ratio(peaks: dict[int, float], name: str = "peak RSS") -> None:
     """The largest size's peak over the smallest's (target ≤ 1.25)."""
     if len(peaks) < 2:
         return
@@ -68,6 +93,13 @@ def print_memory_ratio(peaks: dict[int, float]) -> None:
     print(
         f"memory ratio  {max(peaks):,} vs {min(peaks):,} deals: {large / small:.2f} "
         f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
+    )
+    result(
+        name,
+        f"{large:,.0f} MB at {max(peaks):,}",
+        f"{small:,.0f} MB at {min(peaks):,}",
+        large / small,
+        1.25,
     )
 
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import peak_rss_mb
+from _common import peak_rss_mb, result
 from goals import AS_OF, LEVELS, bench_settings
 from metrics import TEAMS, generate
 
@@ -159,6 +159,20 @@ def main() -> None:
         f"(1,000): {rss:.2f} ×  (target ≤ {TARGET_RSS} ×){'' if rss <= TARGET_RSS else '  MISS'}\n"
     )
     print(out.getvalue(), end="")
+    result(
+        "email: 1,000 digests (dry run)",
+        f"{large['seconds']:.1f} s",
+        f"bare matplotlib charts {large['bare']:.1f} s",
+        ratio,
+        TARGET_TIME,
+    )
+    result(
+        "email: peak RSS 1,000 vs 100 recipients",
+        f"{large['max_rss_mb']:,.0f} MB",
+        f"{small['max_rss_mb']:,.0f} MB",
+        rss,
+        TARGET_RSS,
+    )
 
 
 if __name__ == "__main__":

@@ -139,6 +139,13 @@ def main() -> None:
     print(f"tracker metrics {metrics:.2f} s  (same metrics × periods × scopes)")
     print(f"goals           {goals:.2f} s")
     print(f"ratio           {goals / metrics:.2f} ×  (target ≤ 1.5 ×)")
+    result(
+        "goal evaluation",
+        f"{goals:.2f} s",
+        f"tracker metrics {metrics:.2f} s",
+        goals / metrics,
+        1.5,
+    )
     store.close()
 
 

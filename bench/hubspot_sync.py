@@ -36,6 +36,7 @@ from _common import (
     peak_rss_mb,
     print_memory,
     print_memory_ratio,
+    result,
     run_child,
 )
 
@@ -216,6 +217,13 @@ def main() -> None:
                 f"{bare['calls']:,} calls); ratio sync/bare = {ratio:.2f} "
                 f"({'OK' if ratio <= 2.0 else 'ABOVE TARGET'}, target ≤ 2.0)"
             )
+            result(
+                "hubspot: full sync",
+                f"{full['seconds']:.1f} s",
+                f"bare loop {bare['seconds']:.1f} s",
+                ratio,
+                2.0,
+            )
             changed = sb.update_deals("hubspot", n=max(live // 100, 1))
             inc = run_child(__file__, TOKEN_ENV, sb.hubspot_token, "sync", sb.hubspot_url, db)
             share = inc["calls"] / full["calls"]
@@ -223,6 +231,14 @@ def main() -> None:
                 f"incremental   {len(changed):,} deals changed (1 %): {inc['calls']:,} API calls "
                 f"in {inc['seconds']:.1f} s = {share:.2%} of the full sync's "
                 f"({'OK' if share <= 0.02 else 'ABOVE TARGET'}, target ≤ 2 %)"
+            )
+            result(
+                "hubspot: incremental calls, 1 % changed",
+                f"{inc['calls']:,} calls",
+                f"full {full['calls']:,} calls",
+                share,
+                0.02,
+                percent=True,
             )
             changed = sb.update_deals("hubspot", n=max(live // 100, 1))
             every = run_child(
@@ -246,7 +262,7 @@ def main() -> None:
                     str(Path(tmp) / f"mem{n}.db"),
                 )
                 print_memory(figures, peaks, n)
-        print_memory_ratio(peaks)
+        print_memory_ratio(peaks, "hubspot: peak RSS")
 
 
 if __name__ == "__main__":

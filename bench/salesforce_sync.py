@@ -34,7 +34,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import alternate_rounds, peak_rss_mb, print_memory, print_memory_ratio, run_child
+from _common import (
+    alternate_rounds,
+    peak_rss_mb,
+    print_memory,
+    print_memory_ratio,
+    result,
+    run_child,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -227,6 +234,13 @@ def report(label: str, sync: dict[str, Any], bare: dict[str, Any]) -> None:
         f"line items in {bare['seconds']:.1f} s ({bare['calls']:,} calls); ratio sync/bare = "
         f"{ratio:.2f} ({'OK' if ratio <= 2.0 else 'ABOVE TARGET'}, target ≤ 2.0)"
     )
+    result(
+        f"salesforce: {label}",
+        f"{sync['seconds']:.1f} s",
+        f"bare loop {bare['seconds']:.1f} s",
+        ratio,
+        2.0,
+    )
 
 
 def main() -> None:
@@ -279,6 +293,14 @@ def main() -> None:
                 f"({inc['deals']:,} deals read) in {inc['seconds']:.1f} s = {share:.2%} of the "
                 f"full sync's ({'OK' if share <= 0.02 else 'ABOVE TARGET'}, target ≤ 2 %)"
             )
+            result(
+                "salesforce: incremental calls, 1 % changed",
+                f"{inc['calls']:,} calls",
+                f"full {full['calls']:,} calls",
+                share,
+                0.02,
+                percent=True,
+            )
         sizes = [int(x) for x in args.memory.split(",") if x]
         for label, threshold in (("REST", 10**9), ("Bulk 2.0", 0)):
             print(f"memory of {label} full syncs:")
@@ -296,7 +318,7 @@ def main() -> None:
                         str(threshold),
                     )
                     print_memory(figures, peaks, n)
-            print_memory_ratio(peaks)
+            print_memory_ratio(peaks, f"salesforce: peak RSS ({label})")
 
 
 if __name__ == "__main__":

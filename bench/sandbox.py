@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
+from _common import result
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
@@ -128,6 +129,14 @@ def main() -> None:
         print(
             f"SDK throughput {sdk:,.0f} records/s ({verdict}, target 5,000); "
             f"ratio to the bare-requests baseline {sdk / base:.2f}"
+        )
+        result(
+            "sandbox: records/s through the SDKs",
+            f"{sdk:,.0f}/s",
+            f"bare requests {base:,.0f}/s",
+            sdk,
+            5000,
+            higher_is_better=True,
         )
 
 

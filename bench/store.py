@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from _common import result
+
 from tracker.records import Batch, DealRecord, JsonDict
 from tracker.store import Store
 from tracker.sync import run_sync
@@ -128,6 +130,7 @@ def report(label: str, n: int, ours: float, base: float, target: float) -> None:
         f"{label}: tracker {n / ours:,.0f} rows/s ({ours:.2f} s), plain sqlite3 "
         f"{n / base:,.0f} rows/s ({base:.2f} s), ratio {ratio:.2f} (target <= {target}) {verdict}"
     )
+    result(f"store: {label}", f"{ours:.2f} s", f"plain sqlite3 {base:.2f} s", ratio, target)
 
 
 def main() -> None:
