@@ -34,10 +34,15 @@ class RetrySettings(Strict):
     """``[sources.NAME.retry]``: how 429s, 5xx and dropped connections are retried."""
 
     max_attempts: int = Field(default=6, ge=1, le=20)
+    """Attempts per request."""
     initial_delay: float = Field(default=0.5, ge=0)
+    """First wait, in seconds (doubling)."""
     max_delay: float = Field(default=30.0, ge=0)
+    """Longest single wait, in seconds."""
     jitter: float = Field(default=0.5, ge=0)
+    """Random seconds added to each wait."""
     max_wait_seconds: float = Field(default=300.0, ge=0)
+    """Total seconds a run may wait on rate limits before stopping (exit 3)."""
 
 
 UNREACHABLE_ATTEMPTS = 2  # a refused connection or an unknown host: one retry, no more

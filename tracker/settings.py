@@ -63,7 +63,7 @@ class Strict(BaseModel):
     """Base of every settings table: unknown keys are errors, never silently ignored, and
     nothing changes after validation (settings are loaded once and passed in)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Secret(Strict):
@@ -123,10 +123,15 @@ class TrackerSection(Strict):
     """``[tracker]``: calendar and currency of the organisation."""
 
     timezone: str = "UTC"
+    """IANA time zone of the organisation: periods, dates and times are read in it."""
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    """Month (1-12) the fiscal year starts in; fiscal quarters follow it."""
     currency: str = "USD"
+    """Reporting currency (ISO code) every amount is converted to."""
     exchange_rates: dict[str, float] = Field(default_factory=dict)
+    """Units of the reporting currency per 1 unit of another currency (CSV, HubSpot)."""
     goal_files: list[str] = Field(default_factory=list)
+    """Further TOML files (globs, relative to this file) holding [[goals]] tables."""
 
     @field_validator("timezone")
     @classmethod
@@ -167,7 +172,9 @@ class StoreSection(Strict):
     """``[store]``: where deals are kept (a SQLAlchemy URL) and the database password."""
 
     url: str = Field(default="sqlite:///tracker.db", validate_default=True)
+    """SQLAlchemy URL of the store: sqlite:///file.db (default) or postgresql+psycopg://user@host/db."""
     password: Secret | None = None
+    """The database password, as a secret ({ env = ... } or { file = ... })."""
 
     def connect_url(self) -> str:
         """The URL to connect with: the password (read now, if any) filled in."""
@@ -221,18 +228,31 @@ class EmailSection(Strict):
     """``[email]``: how digests are sent (``docs/email.md``). Absent: no mail is sent."""
 
     host: str | None = None
+    """SMTP server; required to send."""
     port: int | None = Field(default=None, ge=1, le=65535)
+    """SMTP port (default 587 with starttls, 465 with ssl, 25 without TLS)."""
     security: Literal["starttls", "ssl", "none"] = "starttls"
+    """starttls, ssl (implicit TLS) or none (a trusted network only)."""
     username: str | None = None
+    """SMTP AUTH user (with password, or neither)."""
     password: Secret | None = None
+    """SMTP AUTH password, as a secret ({ env = ... } or { file = ... })."""
     sender: str | None = Field(default=None, alias="from")
+    """The From address (Name <addr> allowed); required to send."""
     reply_to: str | None = None
+    """The Reply-To address, if any."""
     default_to: tuple[str, ...] = ()
+    """Who receives the goals nobody else is found for."""
     ops_to: tuple[str, ...] = ()
+    """Who receives operational alerts (failing jobs, stale data)."""
     max_data_age: str = "36h"
+    """Data older than this is flagged in digests (e.g. 36h, 2d)."""
     withhold_on_stale: bool = False
+    """Send no digest while some source's data is stale (exit 1)."""
     timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds per SMTP operation."""
     ca_file: ConfigPath | None = None
+    """A CA bundle to trust besides the system's (a private mail relay)."""
 
     @field_validator("host", "username")
     @classmethod

@@ -14,23 +14,41 @@ class CsvColumns(Strict):
     """Canonical field = column name in the file. Only ``id`` and ``stage`` are required."""
 
     id: str
+    """Column of the deal's unique id."""
     stage: str
+    """Column of the deal's stage."""
     name: str | None = None
+    """Deal name."""
     owner: str | None = None
+    """Owner name."""
     owner_email: str | None = None
+    """Owner e-mail (quotas, digests)."""
     team: str | None = None
+    """Owner's team."""
     region: str | None = None
+    """Region."""
     account: str | None = None
+    """Account (customer) name or id."""
     segment: str | None = None
+    """Account segment."""
     industry: str | None = None
+    """Account industry."""
     created: str | None = None
+    """Creation date."""
     closed: str | None = None
+    """Close date."""
     amount: str | None = None
+    """Amount."""
     list_amount: str | None = None
+    """List (undiscounted) amount."""
     cost_amount: str | None = None
+    """Cost of the deal (margins)."""
     currency: str | None = None
+    """Currency code of the amounts."""
     type: str | None = None
+    """Deal type (new customer or not, see deal_types)."""
     pipeline: str | None = None
+    """Pipeline."""
 
     def mapped(self) -> dict[str, str]:
         """canonical field → column, for the fields that are mapped."""
@@ -41,33 +59,51 @@ class CsvStages(Strict):
     """Which stage values mean won and lost (compared case-insensitively); others are open."""
 
     won: list[str] = Field(min_length=1)
+    """Stage values meaning won."""
     lost: list[str] = Field(default_factory=list)
+    """Stage values meaning lost."""
 
 
 class CsvDealTypes(Strict):
     """Deal type values that mean a new customer (sets ``is_new_business``)."""
 
     new_customer: list[str] = Field(default_factory=list)
+    """Deal type values meaning a new customer."""
 
 
 class CsvSourceSettings(SourceSettings):
     """``[sources.NAME]`` with ``kind = "csv"``."""
 
     kind: Literal["csv"]
+    """csv."""
     path: ConfigPath
+    """The export file (.csv, .tsv or .xlsx), relative to the config."""
     columns: CsvColumns
+    """Canonical field = column name ([sources.NAME.columns])."""
     stages: CsvStages
+    """Which stage values are won and lost ([sources.NAME.stages])."""
     deal_types: CsvDealTypes = Field(default_factory=CsvDealTypes)
+    """Which deal types are new customers."""
     custom: dict[str, str] = Field(default_factory=dict)
+    """Further columns kept with each deal: name = column."""
     date_format: str | None = None
+    """strftime format of dates (e.g. %d/%m/%Y); default ISO and common forms."""
     decimal_separator: Literal[".", ","] = "."
+    """'.' (1,234.50) or ',' (1.234,50)."""
     currency: str | None = None
+    """Currency of amounts when the file has no currency column."""
     delimiter: str | None = None
+    """Field delimiter (default ',' and a tab for .tsv)."""
     encoding: str = "utf-8-sig"
+    """Text encoding of the file."""
     sheet: str | None = None
+    """The XLSX sheet (default the first)."""
     skip_header_rows: int = Field(default=0, ge=0)
+    """Rows above the header to skip (report titles)."""
     skip_footer_rows: int = Field(default=0, ge=0)
+    """Rows below the data to skip (totals, footers)."""
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    """Rows per committed batch."""
 
     @field_validator("path")
     @classmethod

@@ -45,6 +45,7 @@ class HubSpotDealTypes(Strict):
     """``[sources.NAME.deal_types]``: deal-type values that mean a new customer."""
 
     new_customer: list[str] = Field(default_factory=lambda: ["newbusiness"])
+    """dealtype values meaning a new customer."""
 
 
 class HubSpotTeams(Strict):
@@ -72,8 +73,11 @@ class HubSpotSourceSettings(SourceSettings):
     """``[sources.NAME]`` with ``kind = "hubspot"``."""
 
     kind: Literal["hubspot"]
+    """hubspot."""
     access_token: Secret
+    """A private app token, as a secret."""
     base_url: str = DEFAULT_BASE_URL
+    """API base URL."""
     timezone: str | None = None
     """Time zone of close dates (default: ``[tracker] timezone``); use the portal's."""
     overlap_minutes: float = Field(default=5.0, ge=0, le=24 * 60)
@@ -85,13 +89,19 @@ class HubSpotSourceSettings(SourceSettings):
     batch_size: int = Field(default=500, ge=100, le=10_000)
     """Deals per committed batch (and saved cursor)."""
     request_timeout: float = Field(default=60.0, gt=0)
+    """Seconds per request."""
     properties: HubSpotProperties = Field(default_factory=HubSpotProperties)
+    """Portal-specific property names ([sources.NAME.properties])."""
     deal_types: HubSpotDealTypes = Field(default_factory=HubSpotDealTypes)
+    """Which dealtype values are new customers."""
     teams: HubSpotTeams = Field(default_factory=HubSpotTeams)
+    """How HubSpot teams map to team and region ([sources.NAME.teams])."""
     custom: dict[str, str] = Field(default_factory=dict)
     """Extra deal properties kept with each deal: name = HubSpot property."""
     rate_limits: HubSpotRateLimits = Field(default_factory=HubSpotRateLimits)
+    """Request rates to stay under ([sources.NAME.rate_limits])."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    """Backoff of 429/5xx/dropped connections ([sources.NAME.retry])."""
 
     @field_validator("base_url")
     @classmethod

@@ -35,10 +35,15 @@ class SalesforceFields(Strict):
     """
 
     line_item_cost: str | None = None
+    """OpportunityLineItem field holding the unit cost (margins)."""
     segment: str | None = None
+    """Account field of the segment."""
     industry: str | None = "Industry"
+    """Account field of the industry."""
     team: str | None = "Department"
+    """User field of the team (Owner.<field>; the manager's when empty)."""
     region: str | None = None
+    """User field of the region (Owner.<field>; the manager's when empty)."""
 
     @field_validator("*")
     @classmethod
@@ -81,35 +86,60 @@ class SalesforceDealTypes(Strict):
     """Opportunity ``Type`` values that mean a new customer (sets ``is_new_business``)."""
 
     new_customer: list[str] = Field(default_factory=lambda: ["New Customer"])
+    """Opportunity Type values meaning a new customer."""
 
 
 class SalesforceSourceSettings(SourceSettings):
     """``[sources.NAME]`` with ``kind = "salesforce"``."""
 
     kind: Literal["salesforce"]
+    """salesforce."""
     instance_url: str | None = None
+    """https://yourorg.my.salesforce.com (token mode)."""
     access_token: Secret | None = None
+    """An OAuth access token, as a secret (token mode)."""
     username: str | None = None
+    """API user (password and JWT modes)."""
     password: Secret | None = None
+    """Password, as a secret (password mode)."""
     security_token: Secret | None = None
+    """The user's security token, as a secret (password mode)."""
     domain: str = "login"
+    """login (production), test (sandbox) or a My Domain prefix."""
     consumer_key: str | None = None
+    """Connected app consumer key (JWT mode)."""
     private_key_file: ConfigPath | None = None
+    """The connected app's private key file (JWT mode)."""
     api_version: str = "59.0"
+    """REST API version."""
     ca_bundle: ConfigPath | None = None
+    """A CA bundle to trust (a proxy)."""
     timeout_seconds: float = Field(default=120.0, gt=0)
+    """Seconds per request."""
     fields: SalesforceFields = Field(default_factory=SalesforceFields)
+    """Org-specific field names ([sources.NAME.fields])."""
     deal_types: SalesforceDealTypes = Field(default_factory=SalesforceDealTypes)
+    """Which Opportunity types are new customers."""
     currency: str | None = None
+    """Currency of a single-currency org (default the org's corporate currency)."""
     since: date | datetime | None = None
+    """Sync only opportunities modified since this date."""
     overlap_minutes: float = Field(default=5.0, ge=0)
+    """Minutes re-read before the cursor on each incremental sync."""
     page_size: int = Field(default=2000, ge=200, le=2000)
+    """Records per REST page (200-2000)."""
     max_api_percent: float = Field(default=25.0, gt=0, le=100)
+    """Share of the org's daily API limit a run may use."""
     bulk_threshold: int = Field(default=50_000, ge=0)
+    """Use Bulk API 2.0 above this many records (0 = always)."""
     bulk_chunk_size: int = Field(default=25_000, ge=1)
+    """Records per Bulk batch written to the store."""
     bulk_memory_line_items: int = Field(default=100_000, ge=0)
+    """Line items held in memory before spilling to disk during Bulk."""
     dated_rates: bool = True
+    """Convert at DatedConversionRate on the close date (advanced currency management)."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    """Backoff of 429/5xx/dropped connections ([sources.NAME.retry])."""
 
     @field_validator("instance_url")
     @classmethod

@@ -24,3 +24,12 @@ def show(ctx: typer.Context) -> None:
     st = state(ctx)
     data = {"config_file": str(st.settings.config_path), **st.settings.redacted()}
     st.out.print_json(json.dumps(data, default=str))
+
+
+@config_app.command("reference")
+def reference_cmd() -> None:
+    """Print the reference of every configuration key (docs/configuration.md)."""
+    from connectors.registry import settings_models
+    from tracker.config_reference import reference
+
+    typer.echo(reference(settings_models()), nl=False)

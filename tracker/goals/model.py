@@ -63,21 +63,34 @@ def parse_baseline(value: str | float) -> BaselineSpec:
 class GoalConfig(BaseModel):
     """One ``[[goals]]`` table (``docs/goals.md``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str
+    """Unique id of the goal (letters, digits, - _ . :)."""
     metric: str
+    """The metric the goal is on (see docs/metrics.md)."""
     period: str | None = None
+    """A fixed period (2026-Q3, 2026-08, FY2026); or use every."""
     every: Every | None = None
+    """A recurring goal: month, quarter or year (each period in turn)."""
     scope: dict[str, str] = Field(default_factory=dict)
+    """Dimension = value the goal is about (team, region, owner...); none = company-wide."""
     for_each: str | None = None
+    """Split the goal into one per value of this dimension (owner, team...)."""
     baseline: int | float | str = "previous"
+    """A number, previous, same-last-year or average-N: where the metric stood."""
     target: int | float | None = None
+    """The level to reach."""
     stretch: int | float | None = None
+    """A level beyond target."""
     why: str | None = None
+    """Why the goal matters (the relevant of SMART); shown in reports and mail."""
     notify: tuple[str, ...] = ()
+    """Who receives this goal's digest (instead of its owner and manager)."""
     guardrails: tuple[str, ...] | None = None
+    """Metrics that must not worsen while chasing this goal (default: discount, margin, cycle)."""
     quotas: Path | None = None
+    """A CSV file of per-owner targets (owner,target[,stretch])."""
     _origin: str = PrivateAttr(default="config")
 
     @property

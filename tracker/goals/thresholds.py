@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class GoalThresholds(BaseModel):
     """``[goal_thresholds]``: when a goal is on track, measurable, too safe, gamed..."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     min_n: int = Field(default=5, ge=1)
     """Rate metrics (win rate, cycle, discount, margin) resting on fewer deals: no_data."""
