@@ -32,7 +32,7 @@ from tracker.metrics.report import Report
 from tracker.money import unconverted_warning
 from tracker.periods import parse_period
 from tracker.records import Batch, JsonDict
-from tracker.settings import Settings
+from tracker.settings import Settings, secret_problem
 from tracker.snapshots import load_snapshot, save_snapshot
 from tracker.store import Store, last_successful_syncs
 from tracker.sync import Progress, SyncResult, SyncSummary, run_sync
@@ -84,6 +84,11 @@ def sync(
         raise ConfigError(f"no sources configured in {where}: add a [sources.NAME] table")
     for name in names:
         settings.source(name)
+    unreadable = {name: secret_problem(settings.source(name)) for name in names}
+    if all(unreadable.values()):  # nothing could run: refuse before the store is touched
+        if len(names) == 1:
+            raise unreadable[names[0]]  # type: ignore[misc]
+        raise ConfigError("; ".join(f"{name}: {exc}" for name, exc in unreadable.items()))
     own_store = store is None
     store = store or open_store(settings)  # schema checked before any source starts
     try:
@@ -270,6 +275,7 @@ def evaluate_goals(
     wanted = parse_period(period, as_of, fiscal) if period else None
     sources = list(settings.sources)
     quotas = goal_store.read_all_quotas(configs)
+    store.ensure_ready()  # only once the goals, period and quota files are known good
     frame = _deals_frame(settings, store, *load_needs(configs))
     inputs = GoalInputs(
         as_of=as_of,
@@ -351,6 +357,7 @@ def goals_suggest(
     )
     fields = REGISTRY.get(metric).required_fields
     dims = [d for d, _ in scope] + ([query.for_each] if query.for_each else [])
+    store.ensure_ready()
     frame = _deals_frame(settings, store, fields, dims)
     check_scope(frame, scope)
     return suggestions(

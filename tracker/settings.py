@@ -508,6 +508,23 @@ def _goal_tables(tables: Any, origin: str, base_dir: Path) -> list[GoalConfig]:
     return out
 
 
+def secret_problem(model: BaseModel) -> ConfigError | None:
+    """The error reading the first secret of ``model`` that cannot be read, else None
+    (so a run can refuse before it writes anything)."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, Secret):
+            try:
+                value.reveal()
+            except ConfigError as exc:
+                return exc
+        elif isinstance(value, BaseModel):
+            found = secret_problem(value)
+            if found is not None:
+                return found
+    return None
+
+
 def _bind_secret_keys(value: Any, key: str) -> None:
     """Tell every Secret its dotted key, so errors on reveal can name it."""
     if isinstance(value, Secret):

@@ -134,11 +134,15 @@ def test_a_missing_secret_is_a_configuration_error_unless_other_sources_synced(
     config: Path,
 ) -> None:
     config.write_text(config.read_text(encoding="utf-8") + MISSING_SECRETS, encoding="utf-8")
-    # every source it names stops on a missing secret: configuration error
+    # every source it names stops on a missing secret: configuration error, one line,
+    # before anything is written
     code, _, err = invoke("--config", str(config), "sync", "hs", "sf")
     assert code == 2
-    assert "error: hs: sources.hs.access_token: environment variable " in err
-    assert "error: sf: sources.sf.access_token: environment variable " in err
+    assert err.startswith("error: hs: sources.hs.access_token: environment variable ")
+    assert "; sf: sources.sf.access_token: environment variable " in err
+    assert err.count("\n") == 1
+    status = json.loads(invoke("--config", str(config), "status", "--format", "json")[1])
+    assert all(s["last_run"] is None for s in status["sources"])
     # the CSV source synced while the two CRMs could not: partial
     code, _, _ = invoke("--config", str(config), "sync")
     assert code == 3

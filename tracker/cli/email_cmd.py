@@ -103,6 +103,6 @@ def email(
         if outcome.status not in quiet_ok or st.verbose:
             typer.echo(_line(outcome), err=outcome.status not in quiet_ok)
 
-    run = send_digests(st.settings, st.store(), day, query, on_outcome=said)
+    run = send_digests(st.settings, st.store(ready=False), day, query, on_outcome=said)
     _summary(st, run)
     raise typer.Exit(run.exit_code)

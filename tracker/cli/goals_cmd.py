@@ -46,7 +46,7 @@ def check(
         raise UsageError(unknown_name("format", fmt, CHECK_FORMATS))
     st = state(ctx)
     day = local_today(as_of, st.settings.tracker.timezone, flag="--as-of")
-    report = tasks.goals_check(st.settings, st.store(), day, period=period)
+    report = tasks.goals_check(st.settings, st.store(ready=False), day, period=period)
     typer.echo(render_check(report, fmt.strip().lower()), nl=False)
     if counts(report)[0]:
         raise typer.Exit(1)
@@ -75,7 +75,7 @@ def suggest(
     st = state(ctx)
     day = local_today(as_of, st.settings.tracker.timezone, flag="--as-of")
     query = tasks.SuggestQuery(metric, scope or [], period, for_each)
-    found, skipped = tasks.goals_suggest(st.settings, st.store(), day, query)
+    found, skipped = tasks.goals_suggest(st.settings, st.store(ready=False), day, query)
     if skipped:
         st.info(f"left out for want of history: {', '.join(skipped)}")
     text = to_quotas_csv(found) if for_each else "\n".join(to_toml(s) for s in found)

@@ -50,7 +50,7 @@ def report(
     fmt = check_format(fmt)
     st = state(ctx)
     day = local_today(as_of, st.settings.tracker.timezone, flag="--as-of")
-    done = tasks.report(st.settings, st.store(), day, period=period, save=save)
+    done = tasks.report(st.settings, st.store(ready=False), day, period=period, save=save)
     if done.checkin_id is not None:
         st.info(f"saved check-in {done.checkin_id} ({plural(len(done.report.results), 'goal')})")
     width = st.out.width if output is None and st.out.is_terminal else 80  # files, pipes: 80
