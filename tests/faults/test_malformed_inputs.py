@@ -356,3 +356,22 @@ def test_malformed_input_is_one_line_naming_the_place_and_writes_nothing(
     assert case.message in err, err
     assert "Traceback" not in err + result.stdout
     assert _state(tmp_path) == before  # no store made, or the one there unchanged
+
+
+def test_malformed_csv_rows_are_named_by_line_and_only_they_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    export = write_csv(tmp_path / "crm.csv", 12)
+    lines = export.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",2025-07-18,", ",2024-02-30,")  # 30 February
+    lines[5] = lines[5].replace('"', "")  # "2,797.05" unquoted: one column too many
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_config(tmp_path, export, "sqlite:///tracker.db")
+    result = CliRunner().invoke(app, ["--config", str(tmp_path / "tracker.toml"), "sync"])
+    assert result.exit_code == 3, result.stderr  # partial: the documented code for rejects
+    assert "crm.csv:4: engage_date: '2024-02-30' is not a date" in result.stderr
+    assert "crm.csv:6: " in result.stderr
+    with sqlite3.connect(tmp_path / "tracker.db") as conn:
+        stored = {r[0] for r in conn.execute("SELECT external_id FROM deals")}
+    assert stored == {f"OPP{i:07d}" for i in range(12)} - {"OPP0000002", "OPP0000004"}
