@@ -400,7 +400,14 @@ class SalesforceClient:
                 return RetryVerdict("concurrent request limit")
             return None
         if isinstance(exc, SalesforceAuthenticationFailed):
-            return None  # its status is a login error code, not an HTTP status
+            # a refused login is a SOAP fault (INVALID_LOGIN...) and final; an answer that is
+            # no fault at all carries the HTTP status instead: 429 and 5xx are transient
+            code = exc.code
+            if (isinstance(code, int) and (code == 429 or code >= 500)) or (
+                code == "SERVER_UNAVAILABLE"
+            ):
+                return RetryVerdict(f"login HTTP {code}")
+            return None
         status = exc.status if isinstance(exc, SalesforceError) else None
         if isinstance(status, int) and (status == 429 or status >= 500):
             return RetryVerdict(f"HTTP {status}", retry_after(self.session))

@@ -104,6 +104,23 @@ def test_every_call_logs_in_again_once_on_401(h: Harness, spec: str) -> None:
     assert h.differences() == []
 
 
+@pytest.mark.parametrize("spec", ["500@sf.soap.login,times=2", "503@sf.soap.login,times=1"])
+def test_a_login_answered_5xx_is_retried_not_called_a_credentials_problem(
+    h: Harness, spec: str
+) -> None:
+    h.sb.faults.add(spec)
+    result = h.sync(**_password_mode(h, "sandbox-password"))
+    assert result.outcome == "ok", result.error
+    assert h.sb.counters.snapshot()["faults"] == {f"salesforce.{spec[:3]}": int(spec[-1])}
+    assert h.differences() == []
+
+
+def test_a_refused_login_is_not_retried(h: Harness) -> None:
+    result = h.sync(**_password_mode(h, "not-the-password"))
+    assert result.outcome == "failed" and "login refused" in (result.error or "")
+    assert h.sb.counters.snapshot()["requests"]["salesforce.soap.login"] == 1
+
+
 def test_a_second_401_in_a_row_stops_with_one_line(h: Harness) -> None:
     h.sb.faults.add("expire@sf.bulk2.results,times=2")
     result = h.sync(bulk_threshold=10, **_password_mode(h, "sandbox-password"))
