@@ -29,7 +29,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/python -m jobs.demo $(DEMO_DIR)
+	$(BIN)/tracker demo $(DEMO_DIR)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

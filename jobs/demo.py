@@ -1,9 +1,13 @@
-"""``make demo``: the main job end to end on the built-in CRM sandbox, no credentials.
+"""``make demo`` / ``tracker demo``: the whole product on the built-in CRM sandbox, no
+credentials, in about a minute.
 
-Starts the sandbox (a seeded Salesforce org and HubSpot portal on loopback), writes a
-config pointing one source at each, then runs what a revenue-operations engineer would:
-a full sync, ``status``, the quarter's metrics by team, an incremental sync after some
-deals changed in the CRMs, and a JSON export of the metrics.
+Starts the sandbox (a seeded Salesforce org and HubSpot portal on loopback, about 20,000
+deals, a few transient faults on), writes a config into the demo folder, then does what a
+revenue-operations team would: sync both CRMs with progress, look at the metrics, set
+goals calibrated on the data (every status and tier, a per-owner quotas file, a
+guardrail, a linter warning), read the goal report, check the goals, write each
+manager's digest to an outbox and send them once to an SMTP server the demo runs, sync
+again after the CRMs changed, and print where everything is and what to try next.
 """
 
 from __future__ import annotations
@@ -11,18 +15,26 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from jobs.demo_goals import demo_goals
+from jobs.tasks import open_store
 from sandbox import Sandbox
 from sandbox.standalone import config_toml
-from tracker.cli import app
+from tracker.settings import load_settings
 
-DEMO_DEALS = 4000
+DEMO_DEALS = 20_000
 SF_ENV, HS_ENV = "TRACKER_DEMO_SF_TOKEN", "TRACKER_DEMO_HS_TOKEN"
+FAULTS = "429@hs.deals.list,every=20,retry_after=0.05;503@sf.query,every=25"
+"""A few transient faults, retried as they would be against the real CRMs."""
 
 
 def _run(args: list[str]) -> int:
+    from tracker.cli.app import app  # here: `tracker demo` imports this module
+
     print(f"\n$ tracker {' '.join(args)}", flush=True)
     try:
         app(args=args, prog_name="tracker")
@@ -31,23 +43,77 @@ def _run(args: list[str]) -> int:
     return 0
 
 
+@contextmanager
+def _mail_server() -> Iterator[tuple[int, list[bytes]] | None]:
+    """An SMTP server in this process (aiosmtpd, from the ``demo`` or ``test`` extra) that
+    keeps what it receives; None when aiosmtpd is not installed."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        yield None
+        return
+    import socket
+
+    received: list[bytes] = []
+
+    class Keep:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            received.append(bytes(envelope.original_content))  # type: ignore[attr-defined]
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+def _extra_config(port: int | None) -> str:
+    host = f'host = "127.0.0.1"\nport = {port or 2525}\nsecurity = "none"\n'
+    return f"""
+# the sandbox portal allows the Professional tier's burst (190 requests / 10 s)
+[sources.sandbox-hubspot.rate_limits]
+requests_per_10s = 190
+
+[goal_thresholds]
+discount_points = 0.005   # sensitive guardrails for the demo: half a point of discount
+margin_points = 0.005
+
+[email]
+{host}from = "Sales tracker <tracker@demo.example>"
+default_to = ["revops@demo.example"]
+max_data_age = "36h"
+"""
+
+
 def main(folder: Path, deals: int = DEMO_DEALS) -> int:
-    """Set up ``folder`` from scratch and run the pipeline; returns the exit code."""
+    """Set up ``folder`` from scratch and run the whole product; returns the exit code."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     config = folder / "tracker.toml"
+    outbox = folder / "outbox"
     print(f"starting the CRM sandbox with {deals:,} deals ...", flush=True)
-    with Sandbox.start(deals=deals, seed=7, now=datetime.now(UTC)) as sandbox:
+    with (
+        Sandbox.start(deals=deals, seed=7, now=datetime.now(UTC)) as sandbox,
+        _mail_server() as mail,
+    ):
+        sandbox.faults.add(FAULTS)
         os.environ[SF_ENV] = sandbox.salesforce_token
         os.environ[HS_ENV] = sandbox.hubspot_token
+        port = mail[0] if mail is not None else None
         config.write_text(
             "# Written by `make demo`: sources on the built-in CRM sandbox.\n"
-            + config_toml(sandbox, sf_token_env=SF_ENV, hs_token_env=HS_ENV),
+            + config_toml(sandbox, sf_token_env=SF_ENV, hs_token_env=HS_ENV)
+            + _extra_config(port),
             encoding="utf-8",
         )
         base = ["--config", str(config)]
-        steps: list[list[str]] = [
+        for args in (
             ["sync"],
             ["status"],
             [
@@ -69,10 +135,24 @@ def main(folder: Path, deals: int = DEMO_DEALS) -> int:
                 "--metric",
                 "new_customers",
             ],
-        ]
-        for args in steps:
+        ):
             if (code := _run(base + args)) != 0:
                 return code
+        _write_goals(config)
+        print(f"\n# goals calibrated on this data appended to {config} (quotas: quotas.csv)")
+        for args, allowed in (
+            (["report"], (0,)),
+            (["report", "--period", "last-quarter"], (0,)),
+            (["goals", "check"], (0,)),
+            (["email", "--dry-run", "--outbox", str(outbox)], (0,)),
+            (["email"] if mail is not None else [], (0,)),
+        ):
+            if args and (code := _run(base + args)) not in allowed:
+                return code
+        if mail is not None:
+            print(f"  the demo's SMTP server received {len(mail[1])} messages", flush=True)
+        else:
+            print("  (aiosmtpd is not installed: the real send is left out)", flush=True)
         print("\n# meanwhile in the CRMs: 40 deals change, 5 are deleted", flush=True)
         for crm in ("salesforce", "hubspot"):
             sandbox.update_deals(crm, n=20)
@@ -93,11 +173,55 @@ def main(folder: Path, deals: int = DEMO_DEALS) -> int:
         ):
             if (code := _run(base + args)) != 0:
                 return code
-    print(
-        f"\nDemo store: {folder / 'tracker.db'} (config {config}); "
-        f"metrics JSON: {folder / 'metrics.json'}"
-    )
+    _next_steps(folder, config, outbox)
     return 0
+
+
+def _write_goals(config: Path) -> None:
+    from connectors.registry import settings_models
+
+    settings = load_settings(config, settings_models())
+    store = open_store(settings)
+    try:
+        today = datetime.now(settings.tracker.tz).date()
+        goals = demo_goals(settings, store, today, "quotas.csv")
+    finally:
+        store.close()
+    (config.parent / "quotas.csv").write_text(goals.quotas_csv, encoding="utf-8")
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write("\n# Goals written by the demo, calibrated on the synced data\n" + goals.toml)
+
+
+def _command() -> str:
+    """How to call tracker from here: plain ``tracker`` when it is on PATH."""
+    beside = Path(sys.executable).with_name("tracker")
+    if shutil.which("tracker") == str(beside) or not beside.exists():
+        return "tracker"
+    try:
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
+
+
+def _next_steps(folder: Path, config: Path, outbox: Path) -> None:
+    tracker = _command()
+    print(
+        f"""
+Demo folder {folder}:
+  config        {config}
+  store         {folder / "tracker.db"}
+  quotas        {folder / "quotas.csv"}
+  digests       {outbox}/ (one .eml per recipient; open one in a mail client)
+  metrics JSON  {folder / "metrics.json"}
+
+Try next (the sandbox has stopped: these read the store):
+  export TRACKER_CONFIG={config}
+  {tracker} report --format md
+  {tracker} metrics --period last-quarter --by owner --metric revenue
+  {tracker} goals suggest --metric revenue --scope team="EMEA - SMB"
+  {tracker} email --dry-run --to someone@example.com --outbox /tmp/outbox
+  {tracker} status"""
+    )
 
 
 if __name__ == "__main__":

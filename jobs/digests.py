@@ -26,6 +26,7 @@ from tracker.mail import (
     DeliveryFailed,
     SendLog,
     SmtpSender,
+    wire_bytes,
 )
 from tracker.metrics import DEFINITIONS_VERSION
 from tracker.periods import parse_period
@@ -229,7 +230,7 @@ def send_digests(
                     message_id=new_message_id(sender),
                     date=now,
                 )
-                _write_atomically(path, bytes(message))
+                _write_atomically(path, wire_bytes(message))
                 _note(run, Outcome(recipient, "written", digest.goals, path=path), on_outcome)
                 continue
             if key not in latest:

@@ -176,9 +176,15 @@ class SmtpSender:
         smtp = self._smtp
         assert smtp is not None
         sender = str(message["From"])
+        utf8 = international(message)
         try:
             smtp.ehlo_or_helo_if_needed()
-            code, text = smtp.mail(sender)
+            if utf8 and not smtp.has_extn("smtputf8"):
+                raise DeliveryFailed(
+                    f"the address is not ASCII and {self.where} does not offer SMTPUTF8"
+                )
+            smtp.command_encoding = "utf-8" if utf8 else "ascii"
+            code, text = smtp.mail(sender, ["SMTPUTF8"] if utf8 else [])
             if code != 250:
                 self._refused(smtp, code, text, "MAIL FROM")
             code, text = smtp.rcpt(recipient)
@@ -188,7 +194,7 @@ class SmtpSender:
             self._drop()
             raise _Transient(f"connection lost: {_describe(exc)}") from None
         try:
-            code, text = smtp.data(message.as_bytes(policy=policy.SMTP))
+            code, text = smtp.data(wire_bytes(message))
         except smtplib.SMTPDataError as exc:
             self._refused(smtp, exc.smtp_code, exc.smtp_error, "DATA")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -212,6 +218,18 @@ class SmtpSender:
         if self._smtp is not None:
             self._smtp.close()
             self._smtp = None
+
+
+def international(message: EmailMessage) -> bool:
+    """True when an address is not ASCII (an EAI address such as zoë@example.com): the
+    message must then go as SMTPUTF8, its headers in UTF-8."""
+    return not all(str(message[h] or "").isascii() for h in ("From", "To", "Reply-To"))
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as sent (and as written to an .eml file): CRLF lines, and UTF-8
+    headers when an address needs them."""
+    return message.as_bytes(policy=policy.SMTPUTF8 if international(message) else policy.SMTP)
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:

@@ -402,11 +402,11 @@ class SalesforceClient:
         if isinstance(exc, SalesforceAuthenticationFailed):
             # a refused login is a SOAP fault (INVALID_LOGIN...) and final; an answer that is
             # no fault at all carries the HTTP status instead: 429 and 5xx are transient
-            code = exc.code
-            if (isinstance(code, int) and (code == 429 or code >= 500)) or (
-                code == "SERVER_UNAVAILABLE"
+            login_code: object = exc.code
+            if (isinstance(login_code, int) and (login_code == 429 or login_code >= 500)) or (
+                login_code == "SERVER_UNAVAILABLE"
             ):
-                return RetryVerdict(f"login HTTP {code}")
+                return RetryVerdict(f"login HTTP {login_code}")
             return None
         status = exc.status if isinstance(exc, SalesforceError) else None
         if isinstance(status, int) and (status == 429 or status >= 500):

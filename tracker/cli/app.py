@@ -144,6 +144,7 @@ def _register() -> None:
     from tracker.cli import (
         config_cmd,
         db_cmd,
+        demo_cmd,
         email_cmd,
         goals_cmd,
         init_cmd,
@@ -167,6 +168,7 @@ def _register() -> None:
         db_cmd,
         source_cmd,
         sandbox_cmd,
+        demo_cmd,
     ):
         module.register(app)
 

@@ -60,7 +60,10 @@ def summary_table(summary: SyncSummary) -> Table:
     )
     for col in SUMMARY_COLUMNS:
         label = "would change" if summary.dry_run and col == "changed" else col
-        if col in ("source", "outcome"):
+        if col == "source":  # whole names while they fit; long ones fold
+            widest = max((len(r.source) for r in summary.results), default=6)
+            table.add_column(label, overflow="fold", min_width=min(widest, 30))
+        elif col == "outcome":
             table.add_column(label, overflow="fold")
         else:  # a figure is never cut: its header wraps instead
             table.add_column(label, justify="right", no_wrap=True)

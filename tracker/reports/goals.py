@@ -247,23 +247,33 @@ flags follow the table, one line each)."""
 
 def to_table(report: GoalReport, currency: str) -> Table:
     """A rich table of the goals, worst first: the goal's cell holds its id, then its
-    period and scope."""
+    period and scope. Columns empty for every goal (no pace, no check-in yet) are left
+    out, so the goal's own column keeps the room."""
     table = Table(
         title=_title(report, currency), box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False
     )
-    for name, header in TABLE_COLUMNS.items():
-        wraps = name in ("goal", "since last")
-        table.add_column(
-            header,
-            justify="right" if name in NUMERIC else "left",
-            no_wrap=not wraps,
-            min_width=12 if name == "goal" else None,
-            overflow="fold",
-        )
+    rows = []
     for result in report.worst_first():
         row = dict(zip(HEADERS, cells(result), strict=True))
         row["goal"] = f"{row['goal']}\n{row['period']} · {row['scope']}"
-        table.add_row(*(row[name] for name in TABLE_COLUMNS))
+        rows.append(row)
+    shown = [
+        name
+        for name in TABLE_COLUMNS
+        if name in ("status", "goal") or any(row[name] not in ("", "—") for row in rows)
+    ]
+    widest_id = max((len(r.goal.id) for r in report.results), default=12)
+    for name in shown:
+        wraps = name in ("goal", "since last")
+        table.add_column(
+            TABLE_COLUMNS[name],
+            justify="right" if name in NUMERIC else "left",
+            no_wrap=not wraps,
+            min_width=min(max(widest_id, 12), 20) if name == "goal" else None,
+            overflow="fold",
+        )
+    for row in rows:
+        table.add_row(*(row[name] for name in shown))
     return table
 
 
