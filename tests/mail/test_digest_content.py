@@ -233,3 +233,33 @@ def test_to_restricts_the_run(tmp_path: Path) -> None:
         assert (code, out) == (0, "digests for 2026-08-15: 1 sent\n")
         assert [r.rcpt_to for r in server.inbox.received] == [["ann@example.com"]]
         assert "no goals concern this address: nothing to send: nobody@example.com" in err
+
+
+def test_each_distinct_chart_is_drawn_once_and_shared_by_every_message(tmp_path: Path) -> None:
+    from datetime import date
+
+    from connectors.registry import settings_models
+    from jobs.digests import DigestQuery, send_digests
+    from tracker.settings import load_settings
+    from tracker.store import Store
+
+    config = make_mail_config(tmp_path, None)
+    settings = load_settings(config, settings_models())
+    store = Store(settings.store.url)
+    outbox = tmp_path / "outbox"
+    run = send_digests(
+        settings, store, date.fromisoformat(AS_OF), DigestQuery(dry_run=True, outbox=outbox)
+    )
+    store.close()
+    # four goals have a value to draw (the company win rate has none): four charts in all,
+    # though Ann's and Bob's goals go to them and to their manager alike
+    assert run.charts_drawn == 4
+    from email import message_from_bytes, policy
+
+    def images(address: str) -> dict[str, bytes]:
+        raw = (outbox / AS_OF / f"{address}.eml").read_bytes()
+        return parts(message_from_bytes(raw, policy=policy.default))["images"]  # type: ignore[return-value]
+
+    mia, ann = images("mia@example.com"), images("ann@example.com")
+    [(cid, data)] = ann.items()
+    assert mia[cid] == data and len(mia) == 3
