@@ -370,3 +370,45 @@ def goals_suggest(
         fiscal_year_start_month=fiscal,
         thresholds=settings.goal_thresholds,
     )
+
+
+def suggest_many(
+    settings: Settings, store: Store, as_of: date, queries: Sequence[SuggestQuery]
+) -> list[Suggestion]:
+    """``goals_suggest`` for several metrics and scopes over one load of the deals (the
+    review pack's "next period"); a query without enough history is left out."""
+    if not queries:
+        return []
+    fiscal = settings.tracker.fiscal_year_start_month
+    parsed = []
+    for query in queries:
+        metric = REGISTRY.get(query.metric).name
+        scope = canonical(dict(parse_filter(item) for item in query.scope))
+        period = (
+            parse_period(query.period, as_of, fiscal)
+            if query.period
+            else next_quarter(as_of, fiscal)
+        )
+        parsed.append((metric, scope, period))
+    fields = tuple(dict.fromkeys(f for m, _, _ in parsed for f in REGISTRY.get(m).required_fields))
+    dims = list(dict.fromkeys(d for _, scope, _ in parsed for d, _ in scope))
+    store.ensure_ready()
+    frame = _deals_frame(settings, store, fields, dims)
+    out: list[Suggestion] = []
+    for metric, scope, period in parsed:
+        try:
+            check_scope(frame, scope)
+            found, _ = suggestions(
+                frame,
+                metric,
+                scope,
+                period,
+                as_of=as_of,
+                for_each=None,
+                fiscal_year_start_month=fiscal,
+                thresholds=settings.goal_thresholds,
+            )
+        except TrackerError:
+            continue
+        out.extend(found)
+    return out

@@ -9,7 +9,7 @@ Writes of synced data go through ``tracker.writer`` (bulk upserts, atomic batche
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +242,55 @@ class Store:
             )
             .where(owners.c.source.in_(sources))
             .order_by(owners.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def top_deals(
+        self, sources: list[str], start: date, end: date, *, won: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        """The largest won (or lost) live deals closed in ``start``..``end``, by amount in
+        the reporting currency, with their owner's and account's names."""
+        from tracker.models import Account, Deal, Owner
+
+        deals = Deal.__table__  # type: ignore[attr-defined]
+        owners = Owner.__table__  # type: ignore[attr-defined]
+        accounts = Account.__table__  # type: ignore[attr-defined]
+        query = (
+            select(
+                deals.c.source,
+                deals.c.external_id,
+                deals.c.name,
+                owners.c.name.label("owner"),
+                accounts.c.name.label("account"),
+                deals.c.amount_reporting,
+                deals.c.amount,
+                deals.c.list_amount,
+                deals.c.created_at,
+                deals.c.close_date,
+            )
+            .select_from(
+                deals.outerjoin(
+                    owners,
+                    (owners.c.source == deals.c.source)
+                    & (owners.c.external_id == deals.c.owner_external_id),
+                ).outerjoin(
+                    accounts,
+                    (accounts.c.source == deals.c.source)
+                    & (accounts.c.external_id == deals.c.account_external_id),
+                )
+            )
+            .where(
+                deals.c.source.in_(sources),
+                deals.c.is_deleted.is_(False),
+                deals.c.is_closed.is_(True),
+                deals.c.is_won.is_(won),
+                deals.c.close_date >= start,
+                deals.c.close_date <= end,
+                deals.c.amount_reporting.is_not(None),
+            )
+            .order_by(deals.c.amount_reporting.desc(), deals.c.external_id)
+            .limit(limit)
         )
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]

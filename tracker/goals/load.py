@@ -34,6 +34,14 @@ def _table(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
+def _unneutral(value: str) -> str:
+    """A cell as written before ``tracker goals suggest`` neutralised it for spreadsheets
+    ("'=Bob" was "=Bob")."""
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return value[1:]
+    return value
+
+
 def read_quotas(goal: GoalConfig) -> list[QuotaRow]:
     """The data rows of ``goal``'s quotas file; a missing file or column is a
     ``ConfigError`` naming the goal and the file."""
@@ -57,7 +65,7 @@ def read_quotas(goal: GoalConfig) -> list[QuotaRow]:
     for line, values in rows:
         if not any(v.strip() for v in values):
             continue
-        row = {name: value for name, value in zip(header, values, strict=False)}
+        row = {name: _unneutral(value) for name, value in zip(header, values, strict=False)}
         out.append(QuotaRow(line=line, values=row))
     return out
 

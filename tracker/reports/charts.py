@@ -8,6 +8,7 @@ to plot, and ``is_blank`` checks what was drawn before anyone sees it.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -66,7 +67,8 @@ def svg(fig: Figure) -> str:
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     start = text.find("<svg")
-    return text[start:] if start >= 0 else text
+    text = text[start:] if start >= 0 else text
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
 def is_blank(png_bytes: bytes) -> bool:

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from tracker.goals.result import GoalResult
 from tracker.goals.scoring import STATUSES
 from tracker.goals.thresholds import GoalThresholds
 from tracker.reports.goal_charts import Chart, ChartCache
 from tracker.reports.goals import STATUS_WORDS
 from tracker.reports.pivot import figure
+from tracker.reports.templating import environment
 from tracker.status import SourceFreshness
 
 _HEADER_UNSAFE = re.compile(r"[\r\n\0]+")
@@ -188,20 +187,8 @@ def _chart_note(result: GoalResult) -> str:
     return "no chart: the drawing came out empty and was left out"
 
 
-def _environment(*, html: bool) -> Environment:
-    """Templates beside this module: autoescaped for HTML, verbatim for plain text."""
-    return Environment(
-        loader=PackageLoader("tracker.reports", "templates"),
-        autoescape=html,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=not html,
-    )
-
-
-_ENV_HTML = _environment(html=True)
-_ENV_TEXT = _environment(html=False)
+_ENV_HTML = environment(html=True)
+_ENV_TEXT = environment(html=False)
 
 
 HTML_BUDGET = 100_000

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from tracker.goals.suggest import Suggestion
 from tracker.metrics import REGISTRY
+from tracker.reports.cells import neutral
 from tracker.reports.pivot import figure
 
 KIND_WORDS = {"month": "months", "quarter": "quarters", "year": "years", "range": "periods"}
@@ -69,7 +70,7 @@ def to_quotas_csv(suggestions: Sequence[Suggestion], dimension: str = "owner") -
     for suggestion in suggestions:
         writer.writerow(
             [
-                suggestion.scope.get(dimension),
+                neutral(suggestion.scope.get(dimension)),
                 _number(suggestion.target),
                 _number(suggestion.stretch),
                 _number(round(suggestion.baseline, 6)),

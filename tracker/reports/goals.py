@@ -25,6 +25,7 @@ from rich.table import Table
 
 from tracker.errors import UsageError
 from tracker.goals.result import GoalReport, GoalResult
+from tracker.reports.cells import neutral
 from tracker.reports.pivot import figure
 from tracker.wording import unknown_name
 
@@ -157,7 +158,7 @@ def to_csv(report: GoalReport) -> str:
             guardrails="; ".join(f["message"] for f in row["guardrails"]),
             lint="; ".join(f"{i['level']}: {i['message']}" for i in row["lint"]),
         )
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        writer.writerow(["" if row[c] is None else neutral(row[c]) for c in CSV_COLUMNS])
     return buffer.getvalue()
 
 

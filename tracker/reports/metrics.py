@@ -24,6 +24,7 @@ from tracker.errors import UsageError
 from tracker.metrics.compute import MetricRow
 from tracker.metrics.registry import REGISTRY, MetricRegistry, Unit
 from tracker.metrics.report import Report
+from tracker.reports.cells import neutral
 from tracker.wording import unknown_name
 
 FORMATS: tuple[str, ...] = ("table", "json", "csv")
@@ -113,7 +114,7 @@ def to_csv(report: Report) -> str:
                 row.period.start.isoformat(),
                 row.period.end.isoformat(),
                 SCOPE_JOIN.join(row.scope),
-                SCOPE_JOIN.join("" if v is None else v for v in row.scope.values()),
+                neutral(SCOPE_JOIN.join("" if v is None else v for v in row.scope.values())),
                 _cell(row.value),
                 row.n,
                 _cell(row.coverage),
