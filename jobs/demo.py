@@ -144,6 +144,7 @@ def main(folder: Path, deals: int = DEMO_DEALS) -> int:
             (["report"], (0,)),
             (["report", "--period", "last-quarter"], (0,)),
             (["goals", "check"], (0,)),
+            (["review", "--period", "last-quarter", "--output", str(folder)], (0,)),
             (["email", "--dry-run", "--outbox", str(outbox)], (0,)),
             (["email"] if mail is not None else [], (0,)),
         ):
@@ -211,6 +212,7 @@ Demo folder {folder}:
   config        {config}
   store         {folder / "tracker.db"}
   quotas        {folder / "quotas.csv"}
+  review pack   {folder}/review-*.html (opens offline, prints) and review-*.xlsx
   digests       {outbox}/ (one .eml per recipient; open one in a mail client)
   metrics JSON  {folder / "metrics.json"}
 

@@ -11,7 +11,7 @@ from matplotlib.ticker import FuncFormatter
 
 from tracker.metrics import REGISTRY, MetricRow
 from tracker.periods import Period
-from tracker.reports.charts import PALETTE, figure, style, svg
+from tracker.reports.charts import PALETTE, close, figure, new_figure, style, svg
 from tracker.reports.pivot import LABELS
 from tracker.reports.pivot import figure as cell
 
@@ -59,37 +59,66 @@ def company_chart(
         axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         axes.yaxis.set_major_formatter(_format(unit))
         axes.set_title(LABELS.get(metric, metric), fontsize=9, loc="left")
-        axes.legend(fontsize=7, frameon=False, loc="best")
-        fig.tight_layout()
+        axes.legend(fontsize=7, frameon=False, loc="upper left")
+        fig.subplots_adjust(left=0.17, right=0.98, top=0.9, bottom=0.22)
         return svg(fig)
 
 
-def team_multiples(metric: str, periods: Sequence[Period], by_team: Series) -> str | None:
-    """One small chart per team for ``metric`` on a shared scale; None without data."""
-    teams = sorted(t for t, values in by_team.items() if t and any(v is not None for v in values))
-    if not teams:
-        return None
-    unit = REGISTRY.get(metric).unit
-    columns = min(3, len(teams))
-    rows = (len(teams) + columns - 1) // columns
-    with figure(640, 130 * rows + 20) as fig:
-        grid = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+class TeamGrid:
+    """The small multiples' figure, built once for a set of teams and redrawn per metric
+    (building a figure of many axes costs more than drawing it)."""
+
+    def __init__(self, teams: Sequence[str], periods: Sequence[Period]) -> None:
+        self.teams = list(teams)
+        columns = min(3, len(self.teams))
+        rows = (len(self.teams) + columns - 1) // columns
+        self._figure = new_figure(640, 130 * rows + 20)
+        grid = self._figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+        self._lines = []
         for position, axes in enumerate(grid.flat):
-            if position >= len(teams):
+            if position >= len(self.teams):
                 axes.set_visible(False)
                 continue
-            team = teams[position]
             style(axes)
-            points = [(i, v) for i, v in enumerate(by_team[team]) if v is not None]
-            axes.plot(
-                [i for i, _ in points],
-                [v for _, v in points],
-                color=PALETTE["actual"],
-                marker=".",
-                linewidth=1.5,
-            )
-            axes.set_title(team, fontsize=8, loc="left")
-            axes.yaxis.set_major_formatter(_format(unit))
+            axes.set_title(self.teams[position], fontsize=8, loc="left")
             axes.set_xticks([0, len(periods) - 1], [periods[0].label, periods[-1].label])
-        fig.tight_layout()
-        return svg(fig)
+            (line,) = axes.plot([], [], color=PALETTE["actual"], marker=".", linewidth=1.5)
+            self._lines.append((axes, line))
+        self._figure.subplots_adjust(
+            left=0.12, right=0.98, top=0.94, bottom=0.1, hspace=0.5, wspace=0.15
+        )
+
+    def draw(self, metric: str, by_team: Series) -> str:
+        """The multiples of ``metric`` as SVG."""
+        unit = REGISTRY.get(metric).unit
+        low, high = float("inf"), float("-inf")
+        for team, (axes, line) in zip(self.teams, self._lines, strict=True):
+            points = [(i, v) for i, v in enumerate(by_team.get(team, [])) if v is not None]
+            line.set_data([i for i, _ in points], [v for _, v in points])
+            for _, v in points:
+                low, high = min(low, v), max(high, v)
+            axes.yaxis.set_major_formatter(_format(unit))
+        if low <= high:
+            pad = (high - low) * 0.08 or abs(high) * 0.08 or 1.0
+            self._lines[0][0].set_ylim(low - pad, high + pad)  # shared by every axes
+            self._lines[0][0].set_xlim(-0.3, len(next(iter(by_team.values()))) - 0.7)
+        return svg(self._figure)
+
+    def close(self) -> None:
+        """Release the figure."""
+        close(self._figure)
+
+
+def team_multiples(
+    metric: str, periods: Sequence[Period], by_team: Series, grids: dict[tuple[str, ...], TeamGrid]
+) -> str | None:
+    """One small chart per team for ``metric`` on a shared scale (``grids`` keeps the
+    figures to reuse); None without data."""
+    teams = tuple(
+        sorted(t for t, values in by_team.items() if t and any(v is not None for v in values))
+    )
+    if not teams:
+        return None
+    if teams not in grids:
+        grids[teams] = TeamGrid(teams, periods)
+    return grids[teams].draw(metric, by_team)

@@ -14,7 +14,7 @@ from tracker.metrics import REGISTRY, MetricRow
 from tracker.reports.digest import TIER_WORDS
 from tracker.reports.goals import STATUS_WORDS
 from tracker.reports.pivot import LABELS, figure
-from tracker.reports.review_charts import company_chart, series, team_multiples
+from tracker.reports.review_charts import TeamGrid, company_chart, series, team_multiples
 from tracker.reports.templating import environment
 from tracker.review import CORE_METRICS, GUARDRAIL_METRICS, Review
 
@@ -71,12 +71,13 @@ def _trends(review: Review) -> list[dict[str, Any]]:
                 if result.goal.stretch is not None:
                     levels[result.goal.metric]["stretch"] = result.goal.stretch
     out = []
+    grids: dict[tuple[str, ...], TeamGrid] = {}
     for metric in CORE_METRICS:
         by_scope = series(review.trends, review.trend_periods, metric)
         company = company_chart(
             metric, review.trend_periods, by_scope.get("", []) or [None], levels.get(metric, {})
         )
-        teams = team_multiples(metric, review.trend_periods, by_scope)
+        teams = team_multiples(metric, review.trend_periods, by_scope, grids)
         if company is None and teams is None:
             out.append({"metric": LABELS.get(metric, metric), "empty": True})
             continue
@@ -88,6 +89,8 @@ def _trends(review: Review) -> list[dict[str, Any]]:
                 "empty": False,
             }
         )
+    for grid in grids.values():
+        grid.close()
     return out
 
 
