@@ -86,6 +86,27 @@ def test_last_quarters_are_complete_and_ordered() -> None:
     assert labels == ["2026-Q1", "2026-Q2", "2026-Q3"]
 
 
+def test_last_quarters_of_a_fiscal_year_starting_in_february() -> None:
+    # today (25 Nov) is in FY2027-Q4 (Nov–Jan); the three before it, oldest first
+    got = [(p.label, p.start, p.end) for p in last_quarters(TODAY, 3, 2)]
+    assert got == [
+        ("FY2027-Q1", date(2026, 2, 1), date(2026, 4, 30)),
+        ("FY2027-Q2", date(2026, 5, 1), date(2026, 7, 31)),
+        ("FY2027-Q3", date(2026, 8, 1), date(2026, 10, 31)),
+    ]
+
+
+def test_year_of_defaults_to_the_calendar_year() -> None:
+    year = year_of(date(2026, 1, 15))
+    assert (year.label, year.start, year.end) == ("2026", date(2026, 1, 1), date(2026, 12, 31))
+
+
+def test_an_impossible_date_in_a_range_is_named() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_period("2026-02-30..2026-03-31", TODAY, 1)
+    assert str(caught.value) == "period '2026-02-30..2026-03-31': 2026-02-30 is not a valid date"
+
+
 @pytest.mark.parametrize(
     "text",
     [
