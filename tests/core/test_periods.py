@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 
 from tracker.errors import UsageError
 from tracker.periods import (
+    Period,
     last_quarters,
     parse_period,
     previous,
     quarter_of,
+    range_period,
     year_of,
+    year_period,
 )
 
 TODAY = date(2026, 11, 25)
@@ -96,9 +99,55 @@ def test_last_quarters_of_a_fiscal_year_starting_in_february() -> None:
     ]
 
 
+def test_previous_year_range_month_and_quarter() -> None:
+    def spans(period: Period) -> tuple[object, ...]:
+        return (period.label, period.kind, period.start, period.end)
+
+    assert spans(previous(year_period(2026))) == (
+        "2025",
+        "year",
+        date(2025, 1, 1),
+        date(2025, 12, 31),
+    )
+    assert spans(previous(year_of(TODAY, 2), 2)) == (
+        "FY2026",
+        "year",
+        date(2025, 2, 1),
+        date(2026, 1, 31),
+    )
+    # a range: the same number of days (25) just before it
+    nov = range_period(date(2026, 11, 1), TODAY)
+    assert spans(nov) == ("2026-11-01..2026-11-25", "range", date(2026, 11, 1), TODAY)
+    assert spans(previous(nov)) == (
+        "2026-10-07..2026-10-31",
+        "range",
+        date(2026, 10, 7),
+        date(2026, 10, 31),
+    )
+    assert spans(previous(parse_period("2026-03", TODAY))) == (
+        "2026-02",
+        "month",
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+    )
+    assert spans(previous(parse_period("2026-Q1", TODAY))) == (
+        "2025-Q4",
+        "quarter",
+        date(2025, 10, 1),
+        date(2025, 12, 31),
+    )
+
+
+def test_a_backwards_range_is_refused_naming_both_ends() -> None:
+    with pytest.raises(ValueError) as caught:
+        range_period(date(2026, 9, 30), date(2026, 7, 1))
+    assert str(caught.value) == "range ends (2026-07-01) before it starts (2026-09-30)"
+
+
 def test_year_of_defaults_to_the_calendar_year() -> None:
     year = year_of(date(2026, 1, 15))
     assert (year.label, year.start, year.end) == ("2026", date(2026, 1, 1), date(2026, 12, 31))
+    assert year_period(2026) == year
 
 
 def test_an_impossible_date_in_a_range_is_named() -> None:
