@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tracker.errors import UsageError
 from tracker.periods import (
     Period,
+    fiscal_year_of,
     last_quarters,
     parse_period,
     previous,
@@ -148,6 +149,8 @@ def test_year_of_defaults_to_the_calendar_year() -> None:
     year = year_of(date(2026, 1, 15))
     assert (year.label, year.start, year.end) == ("2026", date(2026, 1, 1), date(2026, 12, 31))
     assert year_period(2026) == year
+    assert quarter_of(TODAY) == parse_period("2026-Q4", TODAY)
+    assert fiscal_year_of(date(2026, 3, 15)) == 2026  # (FY2027 with a February start)
 
 
 def test_an_impossible_date_in_a_range_is_named() -> None:
