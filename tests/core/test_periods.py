@@ -98,6 +98,9 @@ def test_last_quarters_of_a_fiscal_year_starting_in_february() -> None:
         ("FY2027-Q2", date(2026, 5, 1), date(2026, 7, 31)),
         ("FY2027-Q3", date(2026, 8, 1), date(2026, 10, 31)),
     ]
+    # in January the fiscal quarter (Nov–Jan) and the calendar one (Jan–Mar) differ
+    [last] = last_quarters(date(2027, 1, 15), 1, 2)
+    assert (last.label, last.start, last.end) == ("FY2027-Q3", date(2026, 8, 1), date(2026, 10, 31))
 
 
 def test_previous_year_range_month_and_quarter() -> None:
