@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
-.PHONY: install test lint typecheck pytest demo bench clean
+.PHONY: install test lint typecheck pytest demo bench mutate mutate-score clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,5 +34,23 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# Mutation testing (docs/mutation.md): slow, never in CI nor in `make test`. Results are
+# cached in mutants/ (a rerun checks only new or changed functions); one module:
+# make mutate MUTANTS='tracker.periods.*'. MUTATE_CHILDREN: parallel mutants.
+MUTATE_CHILDREN ?= 1
+MUTANTS ?=
+MUTATE_STAMP := $(VENV)/.mutate-installed
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	touch $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)
+	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS)
+	$(BIN)/python -m tests.mutation_score --survivors
+
+mutate-score:
+	$(BIN)/python -m tests.mutation_score --survivors
+
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .pytest_cache .ruff_cache mutants

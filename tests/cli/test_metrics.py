@@ -252,8 +252,13 @@ def test_every_metric_fits_80_columns_with_no_figure_cut(config: Path, tmp_path:
     code, out, _ = invoke(config, "-p", "2026-Q3", "--by", "owner")
     assert code == 0
     assert max(len(line.rstrip()) for line in out.splitlines()) <= 80
-    # Q3 revenue: 1,500 + 12,345,678.9 in whole units; the big deal's owner alone
-    assert "12,347,179" in out and "12,345,679" in out
+    # Q3 revenue: 1,500 + 12,345,678.9 in whole units; the big deal's owner alone. The
+    # first table's rows, cell by cell (revenue, won, lost, win rate, by value, avg size):
+    first = out.split("2026-Q3 (2/2)")[0].splitlines()
+    rows = {cells[0]: cells[1:] for cells in (line.split() for line in first) if cells}
+    assert rows["company"] == ["12,347,179", "2", "1", "66.7", "%", "100.0", "%", "6,173,589"]
+    assert rows["Maximiliana"] == ["12,345,679", "1", "0", "100.0", "%", "100.0", "%", "12,345,679"]
+    assert rows["Ann"] == ["1,500", "1", "0", "100.0", "%", "100.0", "%", "1,500"]
 
 
 def test_csv_carries_no_binary_noise(config: Path, tmp_path: Path) -> None:

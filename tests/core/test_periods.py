@@ -10,11 +10,15 @@ from hypothesis import strategies as st
 
 from tracker.errors import UsageError
 from tracker.periods import (
+    Period,
+    fiscal_year_of,
     last_quarters,
     parse_period,
     previous,
     quarter_of,
+    range_period,
     year_of,
+    year_period,
 )
 
 TODAY = date(2026, 11, 25)
@@ -84,6 +88,78 @@ def test_relative_periods_across_a_year_boundary() -> None:
 def test_last_quarters_are_complete_and_ordered() -> None:
     labels = [p.label for p in last_quarters(TODAY, 3)]
     assert labels == ["2026-Q1", "2026-Q2", "2026-Q3"]
+
+
+def test_last_quarters_of_a_fiscal_year_starting_in_february() -> None:
+    # today (25 Nov) is in FY2027-Q4 (Nov–Jan); the three before it, oldest first
+    got = [(p.label, p.start, p.end) for p in last_quarters(TODAY, 3, 2)]
+    assert got == [
+        ("FY2027-Q1", date(2026, 2, 1), date(2026, 4, 30)),
+        ("FY2027-Q2", date(2026, 5, 1), date(2026, 7, 31)),
+        ("FY2027-Q3", date(2026, 8, 1), date(2026, 10, 31)),
+    ]
+    # in January the fiscal quarter (Nov–Jan) and the calendar one (Jan–Mar) differ
+    [last] = last_quarters(date(2027, 1, 15), 1, 2)
+    assert (last.label, last.start, last.end) == ("FY2027-Q3", date(2026, 8, 1), date(2026, 10, 31))
+
+
+def test_previous_year_range_month_and_quarter() -> None:
+    def spans(period: Period) -> tuple[object, ...]:
+        return (period.label, period.kind, period.start, period.end)
+
+    assert spans(previous(year_period(2026))) == (
+        "2025",
+        "year",
+        date(2025, 1, 1),
+        date(2025, 12, 31),
+    )
+    assert spans(previous(year_of(TODAY, 2), 2)) == (
+        "FY2026",
+        "year",
+        date(2025, 2, 1),
+        date(2026, 1, 31),
+    )
+    # a range: the same number of days (25) just before it
+    nov = range_period(date(2026, 11, 1), TODAY)
+    assert spans(nov) == ("2026-11-01..2026-11-25", "range", date(2026, 11, 1), TODAY)
+    assert spans(previous(nov)) == (
+        "2026-10-07..2026-10-31",
+        "range",
+        date(2026, 10, 7),
+        date(2026, 10, 31),
+    )
+    assert spans(previous(parse_period("2026-03", TODAY))) == (
+        "2026-02",
+        "month",
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+    )
+    assert spans(previous(parse_period("2026-Q1", TODAY))) == (
+        "2025-Q4",
+        "quarter",
+        date(2025, 10, 1),
+        date(2025, 12, 31),
+    )
+
+
+def test_a_backwards_range_is_refused_naming_both_ends() -> None:
+    with pytest.raises(ValueError) as caught:
+        range_period(date(2026, 9, 30), date(2026, 7, 1))
+    assert str(caught.value) == "range ends (2026-07-01) before it starts (2026-09-30)"
+
+
+def test_year_of_defaults_to_the_calendar_year() -> None:
+    year = year_of(date(2026, 1, 15))
+    assert (year.label, year.start, year.end) == ("2026", date(2026, 1, 1), date(2026, 12, 31))
+    assert year_period(2026) == year
+    assert quarter_of(TODAY) == parse_period("2026-Q4", TODAY)
+    assert fiscal_year_of(date(2026, 3, 15)) == 2026  # (FY2027 with a February start)
+
+
+def test_an_impossible_date_in_a_range_is_named() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_period("2026-02-30..2026-03-31", TODAY, 1)
+    assert str(caught.value) == "period '2026-02-30..2026-03-31': 2026-02-30 is not a valid date"
 
 
 @pytest.mark.parametrize(

@@ -230,3 +230,109 @@ def test_source_counts_and_drop_source(store: Store) -> None:
         "sync_runs": 0,
     }
     assert set(store.source_counts()) == {"t"}
+
+
+def test_column_specs_follow_the_record_types() -> None:
+    """Each table's spec, written out by hand from ``tracker/records.py``: its columns in
+    declaration order, which are encoded as datetimes, dates and JSON, and the bookkeeping
+    columns (the specs are built at import, so this calls the builder again)."""
+    from tracker.writer import spec_from_record
+
+    deals = spec_from_record(
+        "deals",
+        DealRecord,
+        extra=("synced_at", "deleted_at"),
+        not_stored=frozenset({"line_items"}),
+    )
+    assert deals == DEALS
+    assert deals == TableSpec(
+        "deals",
+        (
+            "external_id",
+            "name",
+            "account_external_id",
+            "owner_external_id",
+            "stage",
+            "pipeline",
+            "is_closed",
+            "is_won",
+            "created_at",
+            "close_date",
+            "amount",
+            "currency",
+            "amount_reporting",
+            "list_amount",
+            "cost_amount",
+            "deal_type",
+            "is_new_business",
+            "source_modified_at",
+            "is_deleted",
+            "custom",
+        ),
+        datetimes=frozenset({"created_at", "source_modified_at"}),
+        dates=frozenset({"close_date"}),
+        jsons=frozenset({"custom"}),
+        extra=("synced_at", "deleted_at"),
+    )
+    accounts = spec_from_record("accounts", AccountRecord)
+    assert (
+        accounts
+        == ACCOUNTS
+        == TableSpec(
+            "accounts",
+            (
+                "external_id",
+                "name",
+                "industry",
+                "segment",
+                "created_at",
+                "source_modified_at",
+                "is_deleted",
+                "custom",
+            ),
+            datetimes=frozenset({"created_at", "source_modified_at"}),
+            jsons=frozenset({"custom"}),
+        )
+    )
+    owners = spec_from_record("owners", OwnerRecord)
+    assert (
+        owners
+        == OWNERS
+        == TableSpec(
+            "owners",
+            (
+                "external_id",
+                "name",
+                "email",
+                "manager_external_id",
+                "team",
+                "region",
+                "is_active",
+                "source_modified_at",
+            ),
+            datetimes=frozenset({"source_modified_at"}),
+        )
+    )
+    items = spec_from_record("line_items", LineItemRecord)
+    assert (
+        items
+        == LINE_ITEMS
+        == TableSpec(
+            "line_items",
+            (
+                "external_id",
+                "deal_external_id",
+                "product",
+                "quantity",
+                "list_price",
+                "unit_price",
+                "discount_pct",
+                "total",
+                "unit_cost",
+                "source_modified_at",
+                "is_deleted",
+            ),
+            datetimes=frozenset({"source_modified_at"}),
+        )
+    )
+    assert deals.columns == ("source", *deals.record_fields, "synced_at", "deleted_at")

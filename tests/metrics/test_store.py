@@ -175,6 +175,9 @@ def test_as_of_is_the_last_successful_sync_per_source(store: Store) -> None:
 def test_json_is_identical_on_sqlite_and_the_parametrized_database(
     store: Store, tmp_path: Path
 ) -> None:
+    """PostgreSQL's report equals SQLite's, byte for byte once serialised."""
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite against the SQLite reference compares a database with itself")
     reference = Store(f"sqlite:///{tmp_path / 'reference.db'}")
     reference.ensure_ready()
     reports = []
