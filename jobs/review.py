@@ -12,15 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jobs.tasks import MetricsQuery, SuggestQuery, evaluate_goals, metrics_report, suggest_many
 from tracker.errors import ConfigError, UsageError
+from tracker.goals.load import load_frame
+from tracker.goals.measures import MEASURES
 from tracker.goals.result import GoalReport
 from tracker.goals.suggest import Suggestion, next_quarter
-from tracker.metrics import DEFINITIONS_VERSION, MetricRow
-from tracker.periods import Period, parse_period, previous
+from tracker.metrics import DEFINITIONS_VERSION, REGISTRY, MetricRequest, MetricRow
+from tracker.metrics.compute import compute, required_fields
+from tracker.periods import Period, parse_period, previous, range_period
 from tracker.reports.review_html import render_html
 from tracker.reports.review_xlsx import render_xlsx
 from tracker.review import (
@@ -69,6 +73,50 @@ def _suggestions(
             for m, scope in queries
         ],
     )
+
+
+def _clustering(settings: Settings, store: Store, period: Period) -> list[dict[str, Any]]:
+    """Per scope (company, then teams): the share of the period's discount given in its
+    closing days, against the share of its revenue closed in them (a ratio well above 1:
+    discounts bunched at period end to pull deals in)."""
+    days = settings.goal_thresholds.clustering_days
+    closing = range_period(max(period.start, period.end - timedelta(days=days - 1)), period.end)
+    fields = (*required_fields(["revenue"]), *required_fields(["discount_given"], MEASURES))
+    frame = load_frame(
+        store.engine,
+        tuple(dict.fromkeys(fields)),
+        ["team"],
+        timezone=settings.tracker.timezone,
+        currency=settings.tracker.currency,
+        sources=list(settings.sources),
+    )
+    values: dict[tuple[str, str, str], float] = {}
+    for metric, registry in (("discount_given", MEASURES), ("revenue", REGISTRY)):
+        request = MetricRequest(
+            metrics=(metric,), periods=(closing, period), breakdowns=((), ("team",))
+        )
+        for row in compute(frame, request, registry):
+            scope = "company" if not row.scope else str(row.scope.get("team") or "(none)")
+            if row.value is not None:
+                values[(metric, row.period.label, scope)] = float(row.value)
+    out = []
+    for scope in sorted({s for _, _, s in values}, key=lambda s: (s != "company", s)):
+        discount = values.get(("discount_given", period.label, scope)) or 0.0
+        revenue = values.get(("revenue", period.label, scope)) or 0.0
+        if discount <= 0:
+            continue
+        d_share = values.get(("discount_given", closing.label, scope), 0.0) / discount
+        r_share = values.get(("revenue", closing.label, scope), 0.0) / revenue if revenue else 0.0
+        out.append(
+            {
+                "scope": scope,
+                "closing_days": days,
+                "discount_share": d_share,
+                "revenue_share": r_share,
+                "ratio": d_share / r_share if r_share else None,
+            }
+        )
+    return out
 
 
 def build_review(
@@ -122,6 +170,7 @@ def build_review(
             GUARDRAIL_METRICS,
         ),
         suggestions=_suggestions(settings, store, as_of, goals),
+        clustering=_clustering(settings, store, reviewed),
         status=build_status(settings, store, now or datetime.now(UTC)),
         rejected={name: len(store.last_rejects(name)) for name in sources},
     )

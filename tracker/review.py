@@ -52,6 +52,8 @@ class Review:
     suggestions: list[Suggestion] = field(default_factory=list)
     status: StoreStatus | None = None
     rejected: dict[str, int] = field(default_factory=dict)
+    clustering: list[dict[str, Any]] = field(default_factory=list)
+    """Per scope: share of the period's discount in its closing days against its revenue's."""
 
 
 def deal_row(deal: dict[str, Any], timezone: str) -> dict[str, Any]:

@@ -59,7 +59,28 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
                 owner_external_id="o9",
                 owner_name="@SUM(1+1)",
                 team="EMEA",
-            )
+            ),
+            # discounts: 100 off list on 25 September (in Q3's last 14 days), 50 in July
+            won(
+                "late",
+                date(2026, 9, 25),
+                500.0,
+                name="Late",
+                list_amount=600.0,
+                owner_external_id="o10",
+                owner_name="Dee",
+                team="NA",
+            ),
+            won(
+                "early",
+                date(2026, 7, 20),
+                300.0,
+                name="Early",
+                list_amount=350.0,
+                owner_external_id="o10",
+                owner_name="Dee",
+                team="NA",
+            ),
         ],
     )
     store.close()
@@ -163,3 +184,26 @@ def test_formula_like_text_stays_text_in_xlsx_and_csv(pack: tuple[Path, Path, Pa
     whys = [r["why"] for r in csv.DictReader(io.StringIO(out))]
     assert "'=1+1 looks like a formula" in whys
     assert HOSTILE.replace("\r\n", " ") not in out  # CR/LF: the CSV quotes it, never splits
+
+
+def test_period_end_discount_clustering_by_hand(pack: tuple[Path, Path, Path]) -> None:
+    _, html, xlsx = pack
+    # Q3's won revenue: Ann 150, Bob 200, Cy 120 + 500 + 300, the formula deal 999 = 2,269;
+    # in its last 14 days (17-30 September) only the 500. Discount: 100 of 150 given then.
+    page = html.read_text(encoding="utf-8")
+    text = page[page.index("<h3>Discount at period end</h3>") :]
+    text = text[: text.index("</table>")]
+    company = re.search(
+        r"<tr><td>company</td><td class=\"num\">([^<]+)</td><td class=\"num\">([^<]+)</td><td class=\"num\">([^<]+)</td>",
+        text,
+    )
+    assert company is not None
+    assert company.groups() == ("66.7 %", "22.0 %", f"{(100 / 150) / (500 / 2269):.2f}")
+    na = re.search(
+        r"<tr><td>NA</td><td class=\"num\">([^<]+)</td><td class=\"num\">([^<]+)</td>", text
+    )
+    assert na is not None and na.groups() == ("66.7 %", f"{500 / 920 * 100:.1f} %")
+    rows = list(load_workbook(xlsx)["Guardrails"].iter_rows(min_row=2, values_only=True))
+    shares = {(r[1], r[2]): r[3] for r in rows if str(r[2]).endswith("_share")}
+    assert shares[("company", "discount_in_last_14_days_share")] == pytest.approx(100 / 150)
+    assert shares[("company", "revenue_in_last_14_days_share")] == pytest.approx(500 / 2269)

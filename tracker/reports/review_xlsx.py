@@ -162,9 +162,14 @@ def render_xlsx(review: Review) -> bytes:
         ],
         [None, None, None, None, "#,##0", "0", "0.0%", "yyyy-mm-dd"],
     )
-    _sheet(
-        book, "Guardrails", metric_header, _metric_rows(review.guardrails, "team"), metric_formats
-    )
+    days = review.clustering[0]["closing_days"] if review.clustering else 0
+    closing = [  # the period-end discount clustering, as shares of the period
+        [review.period.label, c["scope"], f"{name}_in_last_{days}_days_share", c[key], None, None]
+        for c in review.clustering
+        for name, key in (("discount", "discount_share"), ("revenue", "revenue_share"))
+    ]
+    guardrails = _metric_rows(review.guardrails, "team") + closing
+    _sheet(book, "Guardrails", metric_header, guardrails, metric_formats)
     quality = [[row.metric, row.n, row.coverage] for row in review.by_team if not row.scope]
     _sheet(
         book, "Data quality", ["metric", "deals (n)", "coverage"], quality, [None, "#,##0", "0.0%"]
