@@ -83,19 +83,25 @@ class TeamGrid:
             axes.set_title(self.teams[position], fontsize=8, loc="left")
             axes.set_xticks([0, len(periods) - 1], [periods[0].label, periods[-1].label])
             (line,) = axes.plot([], [], color=PALETTE["actual"], marker=".", linewidth=1.5)
-            self._lines.append((axes, line))
+            target = axes.axhline(0, color=PALETTE["target"], linestyle="--", linewidth=1)
+            self._lines.append((axes, line, target))
         self._figure.subplots_adjust(
             left=0.12, right=0.98, top=0.94, bottom=0.1, hspace=0.5, wspace=0.15
         )
 
-    def draw(self, metric: str, by_team: Series) -> str:
-        """The multiples of ``metric`` as SVG."""
+    def draw(self, metric: str, by_team: Series, targets: Mapping[str, float]) -> str:
+        """The multiples of ``metric`` as SVG, each team's goal target dashed."""
         unit = REGISTRY.get(metric).unit
         low, high = float("inf"), float("-inf")
-        for team, (axes, line) in zip(self.teams, self._lines, strict=True):
+        for team, (axes, line, target) in zip(self.teams, self._lines, strict=True):
             points = [(i, v) for i, v in enumerate(by_team.get(team, [])) if v is not None]
             line.set_data([i for i, _ in points], [v for _, v in points])
-            for _, v in points:
+            level = targets.get(team)
+            target.set_visible(level is not None)
+            values = [v for _, v in points] + ([level] if level is not None else [])
+            if level is not None:
+                target.set_ydata([level, level])
+            for v in values:
                 low, high = min(low, v), max(high, v)
             axes.yaxis.set_major_formatter(_format(unit))
         if low <= high:
@@ -110,7 +116,11 @@ class TeamGrid:
 
 
 def team_multiples(
-    metric: str, periods: Sequence[Period], by_team: Series, grids: dict[tuple[str, ...], TeamGrid]
+    metric: str,
+    periods: Sequence[Period],
+    by_team: Series,
+    grids: dict[tuple[str, ...], TeamGrid],
+    targets: Mapping[str, float] | None = None,
 ) -> str | None:
     """One small chart per team for ``metric`` on a shared scale (``grids`` keeps the
     figures to reuse); None without data."""
@@ -121,4 +131,4 @@ def team_multiples(
         return None
     if teams not in grids:
         grids[teams] = TeamGrid(teams, periods)
-    return grids[teams].draw(metric, by_team)
+    return grids[teams].draw(metric, by_team, targets or {})

@@ -64,8 +64,12 @@ def _guardrails(review: Review) -> dict[str, Any]:
 
 def _trends(review: Review) -> list[dict[str, Any]]:
     levels: dict[str, dict[str, float]] = {}
+    team_targets: dict[str, dict[str, float]] = {}
     if review.goals is not None:
         for result in review.goals.results:
+            scope = dict(result.goal.scope)
+            if list(scope) == ["team"] and scope["team"] is not None:
+                team_targets.setdefault(result.goal.metric, {})[scope["team"]] = result.goal.target
             if not result.goal.scope:
                 levels[result.goal.metric] = {"target": result.goal.target}
                 if result.goal.stretch is not None:
@@ -77,7 +81,9 @@ def _trends(review: Review) -> list[dict[str, Any]]:
         company = company_chart(
             metric, review.trend_periods, by_scope.get("", []) or [None], levels.get(metric, {})
         )
-        teams = team_multiples(metric, review.trend_periods, by_scope, grids)
+        teams = team_multiples(
+            metric, review.trend_periods, by_scope, grids, team_targets.get(metric)
+        )
         if company is None and teams is None:
             out.append({"metric": LABELS.get(metric, metric), "empty": True})
             continue
