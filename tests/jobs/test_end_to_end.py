@@ -143,3 +143,28 @@ def test_goal_report_and_digests_carry_the_true_figures(
         shown = re.search(r"actual:\s+([\d,]+) USD", text)
         assert shown is not None
         assert int(shown.group(1).replace(",", "")) == round(expected[team]["revenue"])
+
+
+def test_review_pack_carries_the_true_figures(
+    world: tuple[Sandbox, Server, Path], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    sandbox, _, config = world
+    expected = truth_by_team(sandbox)
+    out = invoke(config, "review", "--period", PERIOD, "--as-of", AS_OF, "--output", str(tmp_path))
+    assert out.splitlines() == [
+        str(tmp_path / f"review-{PERIOD}.{ext}") for ext in ("html", "xlsx")
+    ]
+    teams = load_workbook(tmp_path / f"review-{PERIOD}.xlsx")["Teams"]
+    header = [c.value for c in teams[1]]
+    rows = {
+        r[0]: dict(zip(header, r, strict=True))
+        for r in teams.iter_rows(min_row=2, values_only=True)
+    }
+    for team, figures in expected.items():
+        assert rows[team]["revenue"] == pytest.approx(figures["revenue"], abs=0.01), team
+        assert rows[team]["win_rate"] == pytest.approx(figures["win_rate"], abs=1e-9), team
+    html = (tmp_path / f"review-{PERIOD}.html").read_text(encoding="utf-8")
+    shown = f"{round(expected[SF_TEAM]['revenue']):,}"
+    assert shown in html  # the scorecard's actual for the Salesforce team's goal
