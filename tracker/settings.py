@@ -66,6 +66,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
+def zone_name(value: str) -> str:
+    """``value`` if it names an IANA time zone, else a ``ValueError`` saying what to write."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from None
+    return value
+
+
 class Secret(Strict):
     """A reference to a secret: ``{ env = "NAME" }`` or ``{ file = "path" }``.
 
@@ -136,13 +147,7 @@ class TrackerSection(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
-            ) from None
-        return value
+        return zone_name(value)
 
     @field_validator("currency")
     @classmethod
@@ -301,6 +306,41 @@ class EmailSection(Strict):
         return parse_duration(self.max_data_age)
 
 
+class ScheduleSection(Strict):
+    """``[schedule]``: when the scheduler runs each job (cron: minute hour day month
+    weekday, in ``timezone``); a job exists only if its key is set (``docs/operations.md``)."""
+
+    timezone: str | None = None
+    """Time zone of the cron expressions (default: ``[tracker] timezone``)."""
+    sync: str | None = None
+    """Every source, incremental (e.g. "0 2 * * *")."""
+    reconcile: str | None = None
+    """Every source with id-set reconciliation (e.g. "30 3 * * SUN")."""
+    snapshot: str | None = None
+    """Metric snapshots and a goals check-in (e.g. "15 2 * * *")."""
+    digest: str | None = None
+    """The variance emails (e.g. "0 7 * * MON")."""
+    misfire_grace: str = "6h"
+    """How late a run missed (scheduler down) may still start, once; later ones are skipped."""
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Per-source sync schedules replacing ``sync`` for that source."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else zone_name(value)
+
+    @field_validator("misfire_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def zone(self, tracker: TrackerSection) -> str:
+        """The schedule's time zone name."""
+        return self.timezone or tracker.timezone
+
+
 class Reserved(Strict):
     """A section reserved for a later version: it takes no keys yet."""
 
@@ -321,7 +361,7 @@ class Settings(Strict):
     goal_thresholds: GoalThresholds = Field(default_factory=GoalThresholds)
     # reserved: filled by later versions; until then any key in them is an error
     email: EmailSection = Field(default_factory=lambda: EmailSection())
-    schedule: Reserved = Field(default_factory=lambda: Reserved())
+    schedule: ScheduleSection = Field(default_factory=lambda: ScheduleSection())
     _config_path: Path | None = PrivateAttr(default=None)
 
     @property
@@ -433,6 +473,10 @@ def settings_from_dict(
         name: _load_source(name, table, context, source_models)
         for name, table in raw_sources.items()
     }
+    for name in settings.schedule.sources:
+        if name not in sources:
+            known = ", ".join(sorted(sources)) or "none configured"
+            raise ConfigError(f"schedule.sources.{name}: no such source; configured: {known}")
     goals = load_goals(raw_goals, settings.tracker.goal_files, base_dir, config_path)
     settings = settings.model_copy(update={"sources": sources, "goals": goals})
     settings._config_path = config_path
