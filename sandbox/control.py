@@ -357,7 +357,9 @@ class Sandbox:
         if ids is not None:
             return list(ids)
         pool = activity_ids(self.state, _crm(crm))
-        return random.Random(len(pool) + 1).sample(pool, min(n, len(pool)))
+        self._activity_picks = getattr(self, "_activity_picks", 0) + 1  # new picks each call
+        rng = random.Random(len(pool) * 31 + self._activity_picks)
+        return rng.sample(pool, min(n, len(pool)))
 
     def same_stamp(
         self, crm: str, ids: Sequence[str] | None = None, n: int = 10

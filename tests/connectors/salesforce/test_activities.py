@@ -63,9 +63,10 @@ def test_incremental_changes_and_deletions_are_mirrored(
     h = harness_factory(deals=120, activities_per_deal=5)
     assert h.sync(activities=True).outcome == "ok"
     h.sb.advance_clock(3600)
-    changed = h.sb.update_activities("salesforce", n=5)
-    binned = h.sb.delete_activities("salesforce", n=3)
-    purged = h.sb.purge_activities("salesforce", n=2)
+    pool = h.sb.activity_ids("salesforce")[::7]  # tasks and events
+    changed = h.sb.update_activities("salesforce", pool[:5])
+    binned = h.sb.delete_activities("salesforce", pool[5:8])
+    purged = h.sb.purge_activities("salesforce", [pool[8], pool[-1]])
     h.sb.advance_clock(120)  # getDeleted covers whole minutes up to the server's time
     result = h.sync(activities=True)
     assert result.outcome == "ok", result.error
