@@ -36,17 +36,17 @@ from tracker.errors import UsageError
 PeriodKind = Literal["week", "month", "quarter", "year", "range"]
 
 RELATIVE_PERIODS: tuple[str, ...] = (
-    "this-week",
-    "last-week",
     "this-quarter",
     "last-quarter",
     "this-month",
     "last-month",
     "qtd",
     "ytd",
+    "this-week",
+    "last-week",
 )
 PERIOD_FORMS = (
-    "YYYY-Wnn, YYYY-MM, YYYY-Qn, FYYYYY-Qn, YYYY, FYYYYY, YYYY-MM-DD..YYYY-MM-DD, "
+    "YYYY-MM, YYYY-Qn, FYYYYY-Qn, YYYY, FYYYYY, YYYY-Wnn, YYYY-MM-DD..YYYY-MM-DD, "
     + ", ".join(RELATIVE_PERIODS)
 )
 

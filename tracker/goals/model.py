@@ -72,7 +72,7 @@ class GoalConfig(BaseModel):
     period: str | None = None
     """A fixed period (2026-Q3, 2026-08, FY2026); or use every."""
     every: Every | None = None
-    """A recurring goal: month, quarter or year (each period in turn)."""
+    """A recurring goal: ISO week, month, quarter or year (each period in turn)."""
     scope: dict[str, str] = Field(default_factory=dict)
     """Dimension = value the goal is about (team, region, owner...); none = company-wide."""
     for_each: str | None = None
