@@ -32,12 +32,15 @@ from sandbox.hubspot.data import HubSpotData, load_hubspot
 from sandbox.hubspot.truth import hubspot_truth
 from sandbox.mutations import (
     LATE_COMMIT_LAG,
+    activity_ids,
     apply_data_fault,
+    change_activity,
     deal_ids,
     delete_deal,
     hard_delete_deal,
     late_commit,
     merge_deals,
+    purge_activity,
     same_stamp,
     undelete_deal,
     update_deal,
@@ -112,10 +115,19 @@ class Sandbox:
         quarters: int = 10,
         hubspot_share: float = 0.3,
         dated_rates: bool = True,
+        activities_per_deal: float = 0.0,
     ) -> Iterator[Sandbox]:
         """Generate data, serve it on ``port`` (0: ephemeral) and stop on exit
-        (``dated_rates``: the Salesforce org uses advanced currency management)."""
-        company = generate(deals, seed, now, quarters=quarters, hubspot_share=hubspot_share)
+        (``dated_rates``: the Salesforce org uses advanced currency management;
+        ``activities_per_deal``: calls, meetings, emails and tasks, about that many a deal)."""
+        company = generate(
+            deals,
+            seed,
+            now,
+            quarters=quarters,
+            hubspot_share=hubspot_share,
+            activities_per_deal=activities_per_deal,
+        )
         state = build_state(company, dated_rates=dated_rates)
         del company  # the CRMs hold the data now; the neutral copy would double the memory
         sandbox = cls(state, port)
@@ -303,6 +315,51 @@ class Sandbox:
             picked = self._pick(crm, ids, n)
             late_commit(self.state, _crm(crm), picked, lag)
             return picked
+
+    # activities (calls, meetings, emails, tasks)
+
+    def activity_ids(self, crm: str) -> list[str]:
+        """Ids of live activities (Salesforce Task and Event; HubSpot calls, meetings,
+        emails), oldest first."""
+        with self.state.lock:
+            return activity_ids(self.state, _crm(crm))
+
+    def update_activities(
+        self, crm: str, ids: Sequence[str] | None = None, n: int = 1
+    ) -> list[str]:
+        """Change activities (a new subject) with a fresh modstamp."""
+        with self.state.lock:
+            picked = self._pick_activities(crm, ids, n)
+            for i in picked:
+                change_activity(self.state, _crm(crm), i, delete=False)
+            return picked
+
+    def delete_activities(
+        self, crm: str, ids: Sequence[str] | None = None, n: int = 1
+    ) -> list[str]:
+        """Soft-delete activities (Salesforce recycle bin / HubSpot archive)."""
+        with self.state.lock:
+            picked = self._pick_activities(crm, ids, n)
+            for i in picked:
+                change_activity(self.state, _crm(crm), i, delete=True)
+            return picked
+
+    def purge_activities(self, crm: str, ids: Sequence[str] | None = None, n: int = 1) -> list[str]:
+        """Salesforce: delete activities and empty the recycle bin (only ``getDeleted``
+        still knows them)."""
+        with self.state.lock:
+            picked = self._pick_activities(crm, ids, n)
+            for i in picked:
+                purge_activity(self.state, i)
+            return picked
+
+    def _pick_activities(self, crm: str, ids: Sequence[str] | None, n: int) -> list[str]:
+        if ids is not None:
+            return list(ids)
+        pool = activity_ids(self.state, _crm(crm))
+        self._activity_picks = getattr(self, "_activity_picks", 0) + 1  # new picks each call
+        rng = random.Random(len(pool) * 31 + self._activity_picks)
+        return rng.sample(pool, min(n, len(pool)))
 
     def same_stamp(
         self, crm: str, ids: Sequence[str] | None = None, n: int = 10

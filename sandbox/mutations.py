@@ -157,3 +157,55 @@ def apply_data_fault(
     else:
         raise ValueError(f"not a data fault: {kind!r}")
     return picked
+
+
+ACTIVITY_TYPES = {"salesforce": ("Task", "Event"), "hubspot": ("calls", "meetings", "emails")}
+
+
+def activity_ids(state: SandboxState, api: str) -> list[str]:
+    """Ids of the api's live activities, object by object in creation order."""
+    if api == "salesforce":
+        rows = state.salesforce.rows
+        return [i for t in ACTIVITY_TYPES[api] for i, r in rows[t].items() if not r["IsDeleted"]]
+    data = state.hubspot
+    return [
+        str(i)
+        for t in ACTIVITY_TYPES[api]
+        for i in data.order[t]
+        if not data.objects[t][str(i)].archived
+    ]
+
+
+def _activity_type(state: SandboxState, api: str, activity_id: str) -> str:
+    if api == "salesforce":
+        return next(t for t in ACTIVITY_TYPES[api] if activity_id in state.salesforce.rows[t])
+    return next(t for t in ACTIVITY_TYPES[api] if activity_id in state.hubspot.objects[t])
+
+
+def change_activity(state: SandboxState, api: str, activity_id: str, *, delete: bool) -> None:
+    """Edit an activity's subject (or soft-delete / archive it) with a fresh stamp."""
+    kind = _activity_type(state, api, activity_id)
+    if api == "salesforce":
+        db, stamp = state.salesforce, _sf_stamp(state, None)
+        if delete:
+            db.delete(kind, activity_id, modstamp=stamp)
+        else:
+            subject = f"{db.rows[kind][activity_id]['Subject']} (edited)"
+            db.update(kind, activity_id, {"Subject": subject}, modstamp=stamp)
+        return
+    obj = state.hubspot.objects[kind][activity_id]
+    if delete:
+        touch(state, kind, activity_id, None)
+        obj.archived, obj.archived_at = True, obj.updated_at
+        return
+    title = {"calls": "hs_call_title", "meetings": "hs_meeting_title", "emails": "hs_email_subject"}
+    obj.properties[title[kind]] = f"{obj.properties.get(title[kind])} (edited)"
+    touch(state, kind, activity_id, None)
+
+
+def purge_activity(state: SandboxState, activity_id: str) -> None:
+    """Salesforce: soft-delete then purge (the row leaves queryAll; getDeleted keeps it)."""
+    kind = _activity_type(state, "salesforce", activity_id)
+    db = state.salesforce
+    db.delete(kind, activity_id, modstamp=_sf_stamp(state, None))
+    db.hard_delete(kind, activity_id)

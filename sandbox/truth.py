@@ -39,6 +39,19 @@ HubSpot
     also have an unlabelled one, listed first); team = primary team name,
     region = the team name up to " - "; owners have no manager; an owner is active unless
     archived; account segment = ``customer_segment``.
+
+Activities (sources with ``activities = true``)
+    Salesforce: a Task is a call (``TaskSubtype`` Call), an email (Email, ListEmail) or a
+    task; ``occurred_at`` = CompletedDateTime, ``occurred_on`` = ActivityDate,
+    ``is_completed`` = IsClosed, ``duration_minutes`` = CallDurationInSeconds / 60,
+    ``outcome`` = CallDisposition or else Status. An Event is a meeting at StartDateTime,
+    ``duration_minutes`` = DurationInMinutes, ``is_completed`` None. Deal = WhatId when it
+    is an opportunity; account = AccountId. Archived activities (``IsArchived``) are live.
+    HubSpot: calls, meetings, emails at ``hs_timestamp``; completed when
+    ``hs_call_status`` COMPLETED, ``hs_meeting_outcome`` COMPLETED, ``hs_email_status``
+    SENT; ``duration_minutes`` = ``hs_call_duration`` ms / 60,000 or the meeting's end −
+    start; ``outcome`` the status / outcome value; deal and account = the associated
+    deal and company (the lowest id when several); archived ones are deleted.
 """
 
 from __future__ import annotations
@@ -47,7 +60,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord
+from tracker.records import (
+    AccountRecord,
+    ActivityRecord,
+    DealRecord,
+    LineItemRecord,
+    OwnerRecord,
+)
 
 
 @dataclass
@@ -58,6 +77,7 @@ class Truth:
     accounts: dict[str, AccountRecord] = field(default_factory=dict)
     owners: dict[str, OwnerRecord] = field(default_factory=dict)
     gone_deal_ids: set[str] = field(default_factory=set)
+    activities: dict[str, ActivityRecord] = field(default_factory=dict)
 
     def live_deals(self) -> dict[str, DealRecord]:
         """Deals not deleted."""

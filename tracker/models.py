@@ -123,6 +123,35 @@ class LineItem(SQLModel, table=True):
     synced_at: datetime | None = _utc_column()
 
 
+class Activity(SQLModel, table=True):
+    """A call, meeting, email or task; see ``tracker.records.ActivityRecord``."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_activities_key"),
+        Index("ix_activities_occurred_at", "occurred_at"),
+        Index("ix_activities_deal", "source", "deal_external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+    kind: str = Field(max_length=20)
+    subject: str | None = None
+    owner_external_id: str | None = None
+    occurred_at: datetime | None = _utc_column()
+    occurred_on: date | None = None
+    duration_minutes: float | None = None
+    is_completed: bool | None = None
+    outcome: str | None = None
+    deal_external_id: str | None = None
+    account_external_id: str | None = None
+    source_modified_at: datetime | None = _utc_column()
+    is_deleted: bool = False
+    deleted_at: datetime | None = _utc_column()
+    synced_at: datetime | None = _utc_column()
+
+
 class SyncCursor(SQLModel, table=True):
     """The cursor a source's connector resumes from; saved atomically with its batch."""
 

@@ -6,6 +6,8 @@ the organisation's time zone; turning timestamps into local dates is the caller'
 
 Forms understood by :func:`parse_period`:
 
+* ISO week ``2026-W37`` (Monday to Sunday; the week belongs to the ISO year of its
+  Thursday, so ``2026-W01`` starts on 2025-12-29); ``this-week``, ``last-week``;
 * month ``2026-07``;
 * quarter ``2026-Q3`` (calendar) or ``FY2027-Q1`` (fiscal);
 * year ``2026`` or ``FY2027``;
@@ -31,7 +33,7 @@ from typing import Literal
 
 from tracker.errors import UsageError
 
-PeriodKind = Literal["month", "quarter", "year", "range"]
+PeriodKind = Literal["week", "month", "quarter", "year", "range"]
 
 RELATIVE_PERIODS: tuple[str, ...] = (
     "this-quarter",
@@ -40,12 +42,16 @@ RELATIVE_PERIODS: tuple[str, ...] = (
     "last-month",
     "qtd",
     "ytd",
+    "this-week",
+    "last-week",
 )
-PERIOD_FORMS = "YYYY-MM, YYYY-Qn, FYYYYY-Qn, YYYY, FYYYYY, YYYY-MM-DD..YYYY-MM-DD, " + ", ".join(
-    RELATIVE_PERIODS
+PERIOD_FORMS = (
+    "YYYY-MM, YYYY-Qn, FYYYYY-Qn, YYYY, FYYYYY, YYYY-Wnn, YYYY-MM-DD..YYYY-MM-DD, "
+    + ", ".join(RELATIVE_PERIODS)
 )
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
 _QUARTER = re.compile(r"^(FY)?(\d{4})-Q(\d+)$", re.IGNORECASE)
 _YEAR = re.compile(r"^(FY)?(\d{4})$", re.IGNORECASE)
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
@@ -118,6 +124,18 @@ def quarter_period(year: int, quarter: int, fiscal_year_start_month: int = 1) ->
     return Period(f"{prefix}{year}-Q{quarter}", start, end, "quarter")
 
 
+def week_period(iso_year: int, week: int) -> Period:
+    """ISO week ``week`` of ``iso_year`` (``ValueError`` when the year has no such week)."""
+    start = date.fromisocalendar(iso_year, week, 1)
+    return Period(f"{iso_year}-W{week:02d}", start, start + timedelta(days=6), "week")
+
+
+def week_of(day: date) -> Period:
+    """The ISO week containing ``day``."""
+    iso_year, week, _ = day.isocalendar()
+    return week_period(iso_year, week)
+
+
 def month_period(year: int, month: int) -> Period:
     """Calendar month ``year-month``."""
     start = date(year, month, 1)
@@ -152,6 +170,8 @@ def year_of(day: date, fiscal_year_start_month: int = 1) -> Period:
 def previous(period: Period, fiscal_year_start_month: int = 1) -> Period:
     """The period of the same kind just before ``period`` (ranges: same length)."""
     before = period.start - timedelta(days=1)
+    if period.kind == "week":
+        return week_of(before)
     if period.kind == "month":
         return month_of(before)
     if period.kind == "quarter":
@@ -183,6 +203,10 @@ def _iso_date(text: str, part: str) -> date:
 
 
 def _relative(name: str, today: date, fiscal_year_start_month: int) -> Period:
+    if name == "this-week":
+        return week_of(today)
+    if name == "last-week":
+        return previous(week_of(today))
     if name == "this-quarter":
         return quarter_of(today, fiscal_year_start_month)
     if name == "last-quarter":
@@ -207,6 +231,8 @@ def parse_period(text: str, today: date, fiscal_year_start_month: int = 1) -> Pe
     if lowered in RELATIVE_PERIODS:
         return _relative(lowered, today, fiscal_year_start_month)
     try:
+        if match := _WEEK.match(value):
+            return week_period(int(match.group(1)), int(match.group(2)))
         if match := _MONTH.match(value):
             month = int(match.group(2))
             if not 1 <= month <= 12:

@@ -141,6 +141,40 @@ class DealRecord:
     line_items: list[LineItemRecord] | None = None
 
 
+ACTIVITY_KINDS = ("call", "meeting", "email", "task")
+"""The kinds of activity the store knows."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ActivityRecord:
+    """A sales activity: a call, meeting, email or task, and what it is about.
+
+    * ``occurred_at``: when it happened (UTC); ``occurred_on``: the day, when the CRM gives
+      only a day (a Salesforce Task's ``ActivityDate`` without a completion time). Metrics
+      read ``occurred_at`` in the org's time zone, else ``occurred_on`` as it is.
+    * ``duration_minutes``: how long (calls and meetings), None when unknown.
+    * ``is_completed``: done (a held call, a sent email, a closed task, a meeting marked
+      completed); None when the CRM does not say (a Salesforce Event: metrics count a
+      meeting as held once it has started by the period's end).
+    * ``outcome``: the CRM's own status / disposition / outcome text.
+    * ``deal_external_id`` / ``account_external_id``: what it is about, when linked.
+    """
+
+    external_id: str
+    kind: str
+    subject: str | None = None
+    owner_external_id: str | None = None
+    occurred_at: datetime | None = None
+    occurred_on: date | None = None
+    duration_minutes: float | None = None
+    is_completed: bool | None = None
+    outcome: str | None = None
+    deal_external_id: str | None = None
+    account_external_id: str | None = None
+    source_modified_at: datetime | None = None
+    is_deleted: bool = False
+
+
 @dataclass(slots=True, frozen=True)
 class RejectedRow:
     """A source row that could not be mapped; ``location`` is e.g. ``deals.csv:17``."""
@@ -166,6 +200,8 @@ class Batch:
     * ``complete_deal_ids``: when set, the complete set of live deal ids in the source;
       every stored, non-deleted deal of the source missing from it is marked deleted
       (used by full exports and reconciliation).
+    * ``activities`` / ``deleted_activity_ids`` / ``complete_activity_ids``: the same for
+      activities (sources with ``activities = true`` only).
     * ``expected_total``: an estimate of the records the whole sync will yield, for
       progress display.
     * ``api_calls``: requests the connector made to produce this batch (reported by
@@ -181,6 +217,9 @@ class Batch:
     deals: list[DealRecord] = field(default_factory=list)
     deleted_deal_ids: list[str] = field(default_factory=list)
     complete_deal_ids: frozenset[str] | None = None
+    activities: list[ActivityRecord] = field(default_factory=list)
+    deleted_activity_ids: list[str] = field(default_factory=list)
+    complete_activity_ids: frozenset[str] | None = None
     rejected: list[RejectedRow] = field(default_factory=list)
     cursor: JsonDict | None = None
     expected_total: int | None = None
@@ -190,5 +229,6 @@ class Batch:
 
     @property
     def record_count(self) -> int:
-        """Records in this batch (deals, accounts, owners), for progress and rates."""
-        return len(self.deals) + len(self.accounts) + len(self.owners)
+        """Records in this batch (deals, accounts, owners, activities), for progress and
+        rates."""
+        return len(self.deals) + len(self.accounts) + len(self.owners) + len(self.activities)

@@ -87,6 +87,7 @@ class SyncResult:
             "changed": self.counts.changed,
             "inserted": self.counts.inserted,
             "deleted": self.counts.deleted,
+            "activities_deleted": self.counts.activities_deleted,
             "rejected": self.rejected_total,
             "rejected_examples": [str(r) for r in self.rejected[:MAX_REJECTS_KEPT]],
             "notes": self.notes,

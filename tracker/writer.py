@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from tracker.records import (
     AccountRecord,
+    ActivityRecord,
     Batch,
     DealRecord,
     JsonDict,
@@ -84,17 +85,20 @@ DEALS = spec_from_record(
     not_stored=frozenset({"line_items"}),
 )
 LINE_ITEMS = spec_from_record("line_items", LineItemRecord)
+ACTIVITIES = spec_from_record("activities", ActivityRecord, extra=("synced_at", "deleted_at"))
 
 
 @dataclass
 class WriteCounts:
     """What a write did, per table: rows received, rows inserted or changed (``changed``)
-    and, of those, rows inserted (new keys); plus the deals marked deleted."""
+    and, of those, rows inserted (new keys); plus the deals and the activities marked
+    deleted."""
 
     received: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     inserted: dict[str, int] = field(default_factory=dict)
     deleted: int = 0
+    activities_deleted: int = 0
 
     def add(self, table: str, received: int, changed: int, inserted: int = 0) -> None:
         """Accumulate the counts of one statement."""
@@ -107,6 +111,7 @@ class WriteCounts:
         for table, n in other.received.items():
             self.add(table, n, other.changed.get(table, 0), other.inserted.get(table, 0))
         self.deleted += other.deleted
+        self.activities_deleted += other.activities_deleted
 
 
 _JSON_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
@@ -324,7 +329,7 @@ class BatchWriter:
         # they were live in the store
         arriving_deleted = [d.external_id for d in batch.deals if d.is_deleted]
         if arriving_deleted:
-            counts.deleted += len(self._live_among(arriving_deleted))
+            counts.deleted += len(self._live_among("deals", arriving_deleted))
         items = [li for d in batch.deals if d.line_items is not None for li in d.line_items]
         for spec, records in (
             (ACCOUNTS, batch.accounts),
@@ -344,12 +349,29 @@ class BatchWriter:
         if batch.complete_deal_ids is not None:
             missing = self.live_deal_ids() - batch.complete_deal_ids
             counts.deleted += self.mark_deals_deleted(sorted(missing), synced_at)
+        if batch.activities or batch.deleted_activity_ids or batch.complete_activity_ids:
+            counts.activities_deleted += self._write_activities(batch, synced_at, counts)
         return counts
 
-    def _live_among(self, ids: list[str]) -> set[str]:
+    def _write_activities(self, batch: Batch, synced_at: datetime, counts: WriteCounts) -> int:
+        """Upsert the batch's activities and apply its activity deletions; returns how
+        many live activities became deleted."""
+        deleted = 0
+        arriving = [a.external_id for a in batch.activities if a.is_deleted]
+        if arriving:
+            deleted += len(self._live_among("activities", arriving))
+        changed = self.upsert(ACTIVITIES, batch.activities, synced_at)
+        counts.add("activities", len(batch.activities), changed, len(self.new_keys["activities"]))
+        deleted += self.mark_deleted("activities", batch.deleted_activity_ids, synced_at)
+        if batch.complete_activity_ids is not None:
+            missing = self.live_ids("activities") - batch.complete_activity_ids
+            deleted += self.mark_deleted("activities", sorted(missing), synced_at)
+        return deleted
+
+    def _live_among(self, table: str, ids: list[str]) -> set[str]:
         p = self.dialect.placeholder
         rows = self.conn.exec_driver_sql(
-            f"SELECT external_id FROM deals WHERE source = {p} AND is_deleted = {p} "
+            f"SELECT external_id FROM {table} WHERE source = {p} AND is_deleted = {p} "
             f"AND {self.dialect.key_filter()}",
             (self.source, False, self.dialect.key_param(ids)),
         )
@@ -357,22 +379,32 @@ class BatchWriter:
 
     def live_deal_ids(self) -> set[str]:
         """External ids of this source's deals not marked deleted."""
+        return self.live_ids("deals")
+
+    def live_ids(self, table: str) -> set[str]:
+        """External ids of this source's rows of ``table`` (deals, activities) not marked
+        deleted."""
         p = self.dialect.placeholder
         rows = self.conn.exec_driver_sql(
-            f"SELECT external_id FROM deals WHERE source = {p} AND is_deleted = {p}",
+            f"SELECT external_id FROM {table} WHERE source = {p} AND is_deleted = {p}",
             (self.source, False),
         )
         return {r[0] for r in rows}
 
     def mark_deals_deleted(self, ids: Iterable[str], synced_at: datetime) -> int:
         """Mark the given deals deleted (kept for audit); returns how many changed."""
+        return self.mark_deleted("deals", ids, synced_at)
+
+    def mark_deleted(self, table: str, ids: Iterable[str], synced_at: datetime) -> int:
+        """Mark the given rows of ``table`` (deals, activities) deleted, kept for audit;
+        returns how many changed."""
         p = self.dialect.placeholder
         ts = self.dialect.encode_datetime(synced_at)
         rows = [(True, ts, ts, self.source, i, False) for i in ids]
         if not rows:
             return 0
         result = self.conn.exec_driver_sql(
-            f"UPDATE deals SET is_deleted = {p}, deleted_at = {p}, synced_at = {p} "
+            f"UPDATE {table} SET is_deleted = {p}, deleted_at = {p}, synced_at = {p} "
             f"WHERE source = {p} AND external_id = {p} AND is_deleted = {p}",
             rows,
         )

@@ -40,6 +40,9 @@ JsonObj = dict[str, Any]
 LIST_LIMIT = 100
 SEARCH_LIMIT = 200
 BATCH_LIMIT = 100
+ASSOCIATION_BATCH_LIMIT = 1000
+"""Inputs per v4 batch association read (HubSpot's documented maximum)."""
+ACTIVITY_TYPES = ("calls", "meetings", "emails")
 SCOPES = (
     "crm.objects.deals.read",
     "crm.objects.companies.read",
@@ -171,6 +174,10 @@ class HubSpotClient:
         self._basic = {t: getattr(crm, t).basic_api for t in ("deals", "companies")}
         self._batch = {t: getattr(crm, t).batch_api for t in ("deals", "companies", "line_items")}
         self._search = {t: getattr(crm, t).search_api for t in ("deals", "companies")}
+        if settings.activities:  # built only when used: each is a client of its own
+            for t in ACTIVITY_TYPES:
+                api = getattr(crm.objects, t)
+                self._basic[t], self._search[t] = api.basic_api, api.search_api
         self._assoc = crm.associations.v4.batch_api
         self._pipelines = crm.pipelines.pipelines_api
         self._owners = crm.owners.owners_api
@@ -333,28 +340,28 @@ class HubSpotClient:
         return out
 
     def associations(
-        self, from_type: str, to_type: str, ids: Sequence[str]
+        self, from_type: str, to_type: str, ids: Sequence[str], chunk: int = BATCH_LIMIT
     ) -> dict[str, list[str]]:
-        """``from id → [to ids]`` through the v4 batch endpoint (≤ 100 ids a request,
+        """``from id → [to ids]`` through the v4 batch endpoint (``chunk`` ids a request,
         following each input's own paging when it has more than a page of targets)."""
-        typed = self.typed_associations(from_type, to_type, ids)
+        typed = self.typed_associations(from_type, to_type, ids, chunk)
         return {i: [to for to, _ in targets] for i, targets in typed.items()}
 
     def typed_associations(
-        self, from_type: str, to_type: str, ids: Sequence[str]
+        self, from_type: str, to_type: str, ids: Sequence[str], chunk: int = BATCH_LIMIT
     ) -> dict[str, list[tuple[str, frozenset[int]]]]:
         """``from id → [(to id, association type ids)]`` (as :meth:`associations`)."""
         found: dict[str, list[tuple[str, frozenset[int]]]] = {i: [] for i in ids}
         pending: list[JsonObj] = [{"id": i} for i in ids]
         while pending:
-            chunk, pending = pending[:BATCH_LIMIT], pending[BATCH_LIMIT:]
+            inputs, pending = pending[:chunk], pending[chunk:]
             result = self._call(
                 f"{from_type}→{to_type} associations",
                 self.general_bucket,
                 self._assoc.get_page,
                 from_object_type=from_type,
                 to_object_type=to_type,
-                batch_input_public_fetch_associations_batch_request={"inputs": chunk},
+                batch_input_public_fetch_associations_batch_request={"inputs": inputs},
             )
             check_partial(result, f"{from_type}→{to_type} associations")
             for entry in result.get("results") or []:

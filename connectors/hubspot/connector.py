@@ -10,9 +10,12 @@ A sync, in order (each step resumable from the cursor saved with its last batch)
 3. *incremental*: companies and deals modified since the cursor, minus ``overlap_minutes``
    (search index lag), through ``search.changed_since``; a winner's
    ``hs_merged_object_ids`` marks the merged-away deals deleted;
+3b. with ``activities = true``: calls, meetings and emails (``activities.py``), backfilled
+   through the list endpoint, then incremental through search windows;
 4. archived deals (``archived=true``), marked deleted: when the last listing (kept in the
    cursor as ``archived_at``) is ``archived_every_minutes`` old or more (default 0: every
    sync), and on ``--reconcile``;
+   With ``activities = true`` the archived calls, meetings and emails too;
 5. ``--reconcile``: every live deal id, so the store marks the rest deleted (hard deletes,
    merges the sync never saw), and the live deals the store lacks are read and stored.
 
@@ -32,7 +35,8 @@ from typing import Any, cast
 
 from connectors.base import Connector, SyncContext
 from connectors.feed import ThreadedFeed
-from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.activities import ActivityReader
+from connectors.hubspot.client import ASSOCIATION_BATCH_LIMIT, HubSpotClient
 from connectors.hubspot.mapping import Mapper, merged_ids, stage_map
 from connectors.hubspot.reader import Chunk, DealReader
 from connectors.hubspot.search import Position, changed_since, latest_stamp
@@ -78,6 +82,7 @@ class HubSpotConnector(Connector):
         self._reader: DealReader | None = None
         self._unverified: dict[str, dict[str, str]] = {}
         self._archived_mark: dict[str, str] = {}  # carried in every cursor this run
+        self._activity_mark: JsonDict = {}  # the activities' state, likewise
         self._last_cursor: JsonDict | None = None
 
     @property
@@ -106,6 +111,12 @@ class HubSpotConnector(Connector):
         client = self.client
         last_listed = (cursor or {}).get("archived_at")
         self._archived_mark = {"archived_at": str(last_listed)} if last_listed else {}
+        saved_acts = (cursor or {}).get("activities")
+        self._activity_mark = (
+            {"activities": saved_acts}
+            if self.hs.activities and isinstance(saved_acts, dict)
+            else {}
+        )
         self._last_cursor = None
         self._counted = client.calls
         mapper = Mapper(self.hs, self.context.tracker, stage_map(client.pipelines()))
@@ -127,6 +138,8 @@ class HubSpotConnector(Connector):
                 "delete the source's row in sync_cursors to backfill again"
             )
         yield from self._incremental(mapper, state)
+        if self.hs.activities:
+            yield from self._activities()
         if self._archived_due(cursor):
             yield from self._archived(cursor)
         if self.context.reconcile:
@@ -140,7 +153,12 @@ class HubSpotConnector(Connector):
         else:
             self._counted += calls
         if cursor is not None:
-            cursor = {**cursor, "checked": self._checked, **self._archived_mark}
+            cursor = {
+                **cursor,
+                "checked": self._checked,
+                **self._archived_mark,
+                **self._activity_mark,
+            }
             self._last_cursor = cursor
         return Batch(
             deals=pending.deals,
@@ -297,6 +315,21 @@ class HubSpotConnector(Connector):
             pending.deleted += merged_ids(r.get("properties") or {})
         return self._batch(pending, chunk.cursor, chunk.calls)
 
+    # ------------------------------------------------------------------ activities
+
+    def _activities(self) -> Iterator[Batch]:
+        """Calls, meetings and emails changed since the cursor (``activities.py``)."""
+        reader = ActivityReader(
+            self.client, int(self.hs.overlap_minutes * 60_000), ASSOCIATION_BATCH_LIMIT
+        )
+        saved = self._activity_mark.get("activities")
+        for step in reader.pages(saved if isinstance(saved, dict) else {}):
+            self._activity_mark = {"activities": step.state}
+            base = self._last_cursor
+            batch = self._batch(_Pending(), cursor=dict(base) if base is not None else None)
+            batch.activities = step.activities
+            yield batch
+
     # ------------------------------------------------------------------ deletions
 
     def _archived_due(self, cursor: JsonDict | None) -> bool:
@@ -328,9 +361,14 @@ class HubSpotConnector(Connector):
             len(pending.deleted),
             len(pending.accounts),
         )
+        archived_activities = (
+            ActivityReader(self.client, 0, 1).archived() if self.hs.activities else []
+        )
         base = self._last_cursor or cursor
         self._archived_mark = {"archived_at": listed_at}
-        yield self._batch(pending, cursor=dict(base) if base is not None else None)
+        batch = self._batch(pending, cursor=dict(base) if base is not None else None)
+        batch.deleted_activity_ids = archived_activities
+        yield batch
 
     def _reconcile(self) -> Iterator[Batch]:
         """Every live deal id: deals the store lacks are read and stored, and the store

@@ -98,6 +98,8 @@ class HubSpotSourceSettings(SourceSettings):
     """How HubSpot teams map to team and region ([sources.NAME.teams])."""
     custom: dict[str, str] = Field(default_factory=dict)
     """Extra deal properties kept with each deal: name = HubSpot property."""
+    activities: bool = False
+    """Also sync calls, meetings and emails (needs their read scopes, see docs/hubspot.md)."""
     rate_limits: HubSpotRateLimits = Field(default_factory=HubSpotRateLimits)
     """Request rates to stay under ([sources.NAME.rate_limits])."""
     retry: RetrySettings = Field(default_factory=RetrySettings)

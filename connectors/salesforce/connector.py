@@ -13,6 +13,8 @@ One sync, in order (every step counted against the run's API budget):
 3. Account, Opportunity (line items as a child subquery) and OpportunityLineItem passes
    over SystemModstamp (``streams.py``): one batch per page, each with the cursor after it;
    a line item changed on its own re-reads its whole opportunity;
+   With ``activities = true``: Task and Event passes the same way (``activities.py``),
+   with their own deletions;
 4. ``getDeleted`` for the window since the last sync; when the delete log does not reach
    back that far, or with ``--reconcile``, the complete set of live Opportunity Ids (hard
    deletes and purges never show up otherwise). ``--reconcile`` also re-reads every
@@ -36,6 +38,7 @@ from typing import Any, cast
 import requests
 
 from connectors.base import Connector, SyncContext
+from connectors.salesforce.activities import activity_batches
 from connectors.salesforce.backfill import Backfill
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.composite import Read, ask_deleted, ask_describe, ask_query
@@ -195,6 +198,8 @@ class SalesforceRun:
                 yield from backfill.batches(*feed)
         yield from self.opportunities("opp")
         yield from self.line_items()
+        if self.s.activities:
+            yield from activity_batches(self)
         need_ids = not self._li_fresh and read_deleted_log(self)
         deleted = self.deleted_ids
         if deleted:

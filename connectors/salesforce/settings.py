@@ -138,6 +138,8 @@ class SalesforceSourceSettings(SourceSettings):
     """Line items held in memory before spilling to disk during Bulk."""
     dated_rates: bool = True
     """Convert at DatedConversionRate on the close date (advanced currency management)."""
+    activities: bool = False
+    """Also sync Task and Event (calls, emails, meetings); needs read access to both."""
     retry: RetrySettings = Field(default_factory=RetrySettings)
     """Backoff of 429/5xx/dropped connections ([sources.NAME.retry])."""
 

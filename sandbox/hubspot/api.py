@@ -44,12 +44,21 @@ _ALIASES = {
     "company": "companies",
     "line_item": "line_items",
     "product": "products",
+    "0-48": "calls",
+    "0-47": "meetings",
+    "0-49": "emails",
+    "call": "calls",
+    "meeting": "meetings",
+    "email": "emails",
 }
 _SINGULAR = {
     "deals": "deal",
     "companies": "company",
     "line_items": "line_item",
     "products": "product",
+    "calls": "call",
+    "meetings": "meeting",
+    "emails": "email",
 }
 
 

@@ -28,15 +28,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.generator import Company, GenDeal
+from sandbox.generator import Company, GenActivity, GenDeal
 
 PORTAL_TZ = "America/New_York"
-OBJECT_TYPES = ("deals", "companies", "line_items", "products")
+ACTIVITY_TYPES = ("calls", "meetings", "emails")
+OBJECT_TYPES = ("deals", "companies", "line_items", "products", *ACTIVITY_TYPES)
 _BASE_ID = {
     "deals": 20_000_000_000,
     "companies": 30_000_000_000,
     "line_items": 40_000_000_000,
     "products": 50_000_000_000,
+    "calls": 60_000_000_000,
+    "meetings": 61_000_000_000,
+    "emails": 62_000_000_000,
 }
 DEFAULT_PROPERTIES = {
     "deals": (
@@ -60,6 +64,9 @@ DEFAULT_PROPERTIES = {
         "amount",
     ),
     "products": ("createdate", "hs_lastmodifieddate", "hs_object_id", "name", "price"),
+    "calls": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "meetings": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "emails": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 # pipeline id, label, [(stage id, label, probability, closed)]
 PIPELINES = (
@@ -97,6 +104,19 @@ ASSOC_TYPES: dict[
     ("companies", "deals"): [(6, "Primary"), (342, None)],
     ("deals", "line_items"): [(19, None)],
     ("line_items", "deals"): [(20, None)],
+    # engagements: HUBSPOT_DEFINED type ids of each direction
+    ("calls", "deals"): [(206, None)],
+    ("deals", "calls"): [(205, None)],
+    ("calls", "companies"): [(182, None)],
+    ("companies", "calls"): [(181, None)],
+    ("meetings", "deals"): [(212, None)],
+    ("deals", "meetings"): [(211, None)],
+    ("meetings", "companies"): [(188, None)],
+    ("companies", "meetings"): [(187, None)],
+    ("emails", "deals"): [(210, None)],
+    ("deals", "emails"): [(209, None)],
+    ("emails", "companies"): [(186, None)],
+    ("companies", "emails"): [(185, None)],
 }
 
 
@@ -313,7 +333,69 @@ def load_hubspot(data: HubSpotData, company: Company) -> dict[int, str]:
     for d in company.deals:
         if d.crm == "hubspot":
             ids[d.key] = _add_deal(data, d, tz, owners[d.owner], companies, products)
+    deal_account = {d.key: d.account for d in company.deals if d.crm == "hubspot"}
+    for act in company.activities:
+        if act.crm == "hubspot":
+            account = deal_account.get(act.deal) if act.deal is not None else None
+            add_activity(
+                data,
+                act,
+                owners[act.owner],
+                ids.get(act.deal) if act.deal is not None else None,
+                companies.get(account) if account is not None else None,
+            )
     return ids
+
+
+ACTIVITY_TYPE = {"call": "calls", "meeting": "meetings", "email": "emails"}
+
+
+def add_activity(
+    data: HubSpotData, a: GenActivity, owner: str, deal: str | None, company: str | None
+) -> str:
+    """Add one generated activity as a call, meeting or email engagement associated with
+    its deal and company: ``hs_timestamp`` when it happened; calls carry
+    ``hs_call_status`` (COMPLETED, NO_ANSWER, or QUEUED when planned) and
+    ``hs_call_duration`` in ms; meetings ``hs_meeting_outcome`` (COMPLETED, NO_SHOW,
+    SCHEDULED) with start and end times; emails ``hs_email_status`` (SENT, SCHEDULED)."""
+    object_type = ACTIVITY_TYPE[a.kind]
+    oid = data.new_id(object_type)
+    when, modified = iso(a.when), iso(a.modified)
+    created = iso(min(a.when, a.modified))
+    props: dict[str, str | None] = {"hs_timestamp": when, "hubspot_owner_id": owner}
+    if a.kind == "call":
+        status = {"held": "COMPLETED", "no_answer": "NO_ANSWER"}.get(a.result, "QUEUED")
+        props.update(
+            hs_call_title=f"Call #{a.key}",
+            hs_call_status=status,
+            hs_call_direction="OUTBOUND",
+            hs_call_duration=None if a.minutes is None else str(a.minutes * 60_000),
+        )
+    elif a.kind == "meeting":
+        outcome = {"held": "COMPLETED", "no_show": "NO_SHOW"}.get(a.result, "SCHEDULED")
+        props.update(
+            hs_meeting_title=f"Meeting #{a.key}",
+            hs_meeting_outcome=outcome,
+            hs_meeting_start_time=when,
+            hs_meeting_end_time=iso(a.when + timedelta(minutes=a.minutes or 30)),
+        )
+    else:
+        props.update(
+            hs_email_subject=f"Email #{a.key}",
+            hs_email_status="SENT" if a.completed else "SCHEDULED",
+            hs_email_direction="EMAIL",
+        )
+    props["hs_createdate"] = created
+    props["hs_lastmodifieddate"] = modified
+    props["hs_object_id"] = oid
+    obj = data.add(object_type, HsObject(oid, props, created, modified))
+    if deal is not None:
+        data.associate(object_type, oid, "deals", deal)
+    if company is not None:
+        data.associate(object_type, oid, "companies", company)
+    if a.deleted:
+        obj.archived, obj.archived_at = True, modified
+    return oid
 
 
 def _stamp(props: dict[str, str | None], oid: str, created: str, modified: str) -> None:

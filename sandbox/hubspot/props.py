@@ -56,7 +56,33 @@ _PRODUCTS = (
     ("hs_sku", "string", "text", "SKU", False),
     ("hs_cost_of_goods_sold", "number", "number", "Unit Cost", False),
 )
+_CALLS = (
+    ("hs_timestamp", "datetime", "date", "Activity date", False),
+    ("hs_createdate", "datetime", "date", "Created at", True),
+    ("hs_call_title", "string", "text", "Call Title", False),
+    ("hs_call_status", "enumeration", "select", "Call status", False),
+    ("hs_call_direction", "enumeration", "select", "Call direction", False),
+    ("hs_call_duration", "number", "number", "Call duration", False),
+)
+_MEETINGS = (
+    ("hs_timestamp", "datetime", "date", "Activity date", False),
+    ("hs_createdate", "datetime", "date", "Created at", True),
+    ("hs_meeting_title", "string", "text", "Meeting name", False),
+    ("hs_meeting_outcome", "enumeration", "select", "Meeting outcome", False),
+    ("hs_meeting_start_time", "datetime", "date", "Start time", False),
+    ("hs_meeting_end_time", "datetime", "date", "End time", False),
+)
+_EMAILS = (
+    ("hs_timestamp", "datetime", "date", "Activity date", False),
+    ("hs_createdate", "datetime", "date", "Created at", True),
+    ("hs_email_subject", "string", "text", "Email subject", False),
+    ("hs_email_status", "enumeration", "select", "Email send status", False),
+    ("hs_email_direction", "enumeration", "select", "Email direction", False),
+)
 _BY_TYPE = {
+    "calls": _CALLS,
+    "meetings": _MEETINGS,
+    "emails": _EMAILS,
     "deals": _DEALS,
     "companies": _COMPANIES,
     "line_items": _LINE_ITEMS,

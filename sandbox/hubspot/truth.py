@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 from sandbox.hubspot.data import HsObject, HubSpotData, parse_iso
 from sandbox.truth import Truth, as_float, line_item
-from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
+from tracker.records import (
+    AccountRecord,
+    ActivityRecord,
+    DealRecord,
+    LineItemRecord,
+    OwnerRecord,
+    line_totals,
+)
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -47,7 +54,44 @@ def hubspot_truth(data: HubSpotData, rates: dict[str, float]) -> Truth:
         )
     for d in data.objects["deals"].values():
         truth.deals[d.id] = _hubspot_deal(data, d, rates, tz)
+    _activities(data, truth)
     return truth
+
+
+_KINDS = {"calls": "call", "meetings": "meeting", "emails": "email"}
+_DONE = {"calls": "hs_call_status", "meetings": "hs_meeting_outcome", "emails": "hs_email_status"}
+_DONE_VALUE = {"calls": "COMPLETED", "meetings": "COMPLETED", "emails": "SENT"}
+
+
+def _activities(data: HubSpotData, truth: Truth) -> None:
+    for object_type, kind in _KINDS.items():
+        for a in data.objects[object_type].values():
+            p = a.properties
+            status = p.get(_DONE[object_type])
+            minutes = None
+            if object_type == "calls" and p.get("hs_call_duration") is not None:
+                minutes = float(p["hs_call_duration"] or 0) / 60_000
+            start, end = _dt(p.get("hs_meeting_start_time")), _dt(p.get("hs_meeting_end_time"))
+            if object_type == "meetings" and start is not None and end is not None:
+                minutes = (end - start).total_seconds() / 60
+            deals = data.assoc[(object_type, "deals")].get(a.id, [])
+            companies = data.assoc[(object_type, "companies")].get(a.id, [])
+            truth.activities[a.id] = ActivityRecord(
+                external_id=a.id,
+                kind=kind,
+                subject=p.get("hs_call_title")
+                or p.get("hs_meeting_title")
+                or p.get("hs_email_subject"),
+                owner_external_id=p.get("hubspot_owner_id"),
+                occurred_at=_dt(p.get("hs_timestamp")),
+                duration_minutes=minutes,
+                is_completed=None if status is None else status == _DONE_VALUE[object_type],
+                outcome=status,
+                deal_external_id=min(deals, key=int) if deals else None,
+                account_external_id=min(companies, key=int) if companies else None,
+                source_modified_at=_dt(p.get("hs_lastmodifieddate")),
+                is_deleted=a.archived,
+            )
 
 
 def _hubspot_deal(

@@ -18,10 +18,10 @@ What lands where (the truth in ``truth.py`` reads it back the same way):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sandbox.generator import PRODUCTS, Company, GenDeal
+from sandbox.generator import PRODUCTS, Company, GenActivity, GenDeal
 from sandbox.salesforce.sobjects import SObjectDatabase, standard_schema
 
 OPEN_STAGES = (
@@ -112,7 +112,74 @@ def load_salesforce(db: SObjectDatabase, company: Company) -> dict[int, str]:
     for d in company.deals:
         if d.crm == "salesforce":
             ids[d.key] = _insert_deal(db, d, users, accounts, products)
+    deal_account = {d.key: d.account for d in company.deals if d.crm == "salesforce"}
+    for act in company.activities:
+        if act.crm == "salesforce":
+            insert_activity(db, act, users, ids, accounts, deal_account, company.now)
     return ids
+
+
+ARCHIVE_AFTER = timedelta(days=365)
+SUBTYPES = {"call": "Call", "email": "Email", "task": "Task"}
+
+
+def insert_activity(
+    db: SObjectDatabase,
+    a: GenActivity,
+    users: dict[int, str],
+    deals: dict[int, str],
+    accounts: dict[int, str],
+    deal_account: dict[int, int | None],
+    now: datetime,
+) -> str:
+    """Insert one generated activity as a Task (calls, emails, to-dos) or an Event
+    (meetings), as Salesforce keeps them: a logged call is a closed Task with a
+    ``CallDisposition``; events and closed tasks older than a year are archived."""
+    account = deal_account.get(a.deal) if a.deal is not None else None
+    common: dict[str, Any] = {
+        "Subject": f"{a.kind.title()} #{a.key}",
+        "WhatId": deals.get(a.deal) if a.deal is not None else None,
+        "AccountId": accounts.get(account) if account is not None else None,
+        "OwnerId": users[a.owner],
+        "ActivityDate": a.when.date(),
+    }
+    if a.kind == "meeting":
+        minutes = a.minutes or 30
+        values = {
+            **common,
+            "EventSubtype": "Event",
+            "StartDateTime": a.when,
+            "EndDateTime": a.when + timedelta(minutes=minutes),
+            "ActivityDateTime": a.when,
+            "DurationInMinutes": minutes,
+            "IsAllDayEvent": False,
+            "ShowAs": "Busy",
+            "IsArchived": now - a.when > ARCHIVE_AFTER,
+        }
+        sobject = "Event"
+    else:
+        values = {
+            **common,
+            "TaskSubtype": SUBTYPES[a.kind],
+            "Type": {"call": "Call", "email": "Email"}.get(a.kind, "Other"),
+            "Status": "Completed" if a.completed else "Not Started",
+            "IsClosed": a.completed,
+            "Priority": "Normal",
+            "CompletedDateTime": a.when if a.completed else None,
+            "IsArchived": a.completed and now - a.when > ARCHIVE_AFTER,
+        }
+        if a.kind == "call":
+            values["CallType"] = "Outbound"
+            values["CallDurationInSeconds"] = None if a.minutes is None else a.minutes * 60
+            values["CallDisposition"] = {"held": "Connected", "no_answer": "No answer"}.get(
+                a.result
+            )
+        sobject = "Task"
+    created = min(a.modified, a.when)
+    row_id = db.insert(sobject, values, modstamp=a.modified, created=created)
+    if a.deleted:
+        db.delete(sobject, row_id, modstamp=a.modified)
+    return row_id
 
 
 def publish_dated_rates(

@@ -24,6 +24,11 @@ does) and reported with their canonical spelling.
 - ``OpportunityHistory`` (008): OpportunityId, StageName, Amount, CloseDate, Probability,
   ForecastCategory.
 - ``Product2`` (01t): Name, ProductCode, Family, IsActive. ``UserRole`` (00E): Name.
+- ``Task`` (00T) and ``Event`` (00U): Subject, WhatId and WhoId (polymorphic), AccountId
+  (derived), OwnerId, ActivityDate, IsArchived; Task: TaskSubtype (Task, Email, ListEmail,
+  Cadence, Call, LinkedIn), Type, Status, IsClosed, Priority, CompletedDateTime,
+  CallDurationInSeconds, CallDisposition, CallType; Event: EventSubtype, StartDateTime,
+  EndDateTime, ActivityDateTime, DurationInMinutes, IsAllDayEvent, ShowAs.
 - With ``multi_currency=True``: ``CurrencyIsoCode`` on Opportunity, OpportunityLineItem
   and Account, and ``CurrencyType`` (01L: IsoCode, ConversionRate, IsCorporate,
   IsActive, DecimalPlaces). Without it, querying CurrencyIsoCode is INVALID_FIELD.
@@ -192,6 +197,50 @@ OPPORTUNITY_TYPES = (
 FORECAST_CATEGORIES = ("Omitted", "Pipeline", "BestCase", "MostLikely", "Forecast", "Closed")
 
 
+TASK_SUBTYPES = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
+
+
+def _activity_fields() -> list[FieldDef]:
+    """Fields Task and Event share (WhatId/WhoId are polymorphic: no relationship here)."""
+    return [
+        _f("Subject", "string", length=255),
+        _f("WhatId", "reference"),
+        _f("WhoId", "reference"),
+        _ref("AccountId", "Account", "Account", calculated=True),
+        _ref("OwnerId", "User", "Owner", nillable=False),
+        _f("ActivityDate", "date"),
+        _f("IsArchived", "boolean", nillable=False),
+        _f("Description", "textarea", length=32000, filterable=False, sortable=False),
+    ]
+
+
+def _task_fields() -> list[FieldDef]:
+    return [
+        _f("TaskSubtype", "picklist", picklist_values=TASK_SUBTYPES),
+        _f("Type", "picklist", picklist_values=("Call", "Email", "Meeting", "Other")),
+        _f("Status", "picklist", nillable=False, picklist_values=TASK_STATUSES),
+        _f("IsClosed", "boolean", nillable=False, calculated=True),
+        _f("Priority", "picklist", nillable=False, picklist_values=("High", "Normal", "Low")),
+        _f("CompletedDateTime", "datetime"),
+        _f("CallDurationInSeconds", "int"),
+        _f("CallDisposition", "string", length=255),
+        _f("CallType", "picklist", picklist_values=("Internal", "Inbound", "Outbound")),
+    ]
+
+
+def _event_fields() -> list[FieldDef]:
+    return [
+        _f("EventSubtype", "picklist", picklist_values=("Event",)),
+        _f("StartDateTime", "datetime"),
+        _f("EndDateTime", "datetime"),
+        _f("ActivityDateTime", "datetime"),
+        _f("DurationInMinutes", "int"),
+        _f("IsAllDayEvent", "boolean", nillable=False),
+        _f("ShowAs", "picklist", picklist_values=("Busy", "OutOfOffice", "Free")),
+    ]
+
+
 def standard_schema(
     multi_currency: bool = False, dated_rates: bool = False
 ) -> dict[str, ObjectDef]:
@@ -313,6 +362,8 @@ def standard_schema(
             ],
         ),
         _object("UserRole", "00E", [_f("Name", "string", nillable=False, length=80)]),
+        _object("Task", "00T", [*_activity_fields(), *_task_fields()]),
+        _object("Event", "00U", [*_activity_fields(), *_event_fields()]),
     ]
     if multi_currency:
         objects.append(

@@ -39,6 +39,7 @@ from sandbox.salesforce.schema import (
     ObjectDef,
     standard_schema,
 )
+from sandbox.salesforce.stamp_index import StampIndex
 
 __all__ = [
     "AUDIT_FIELDS",
@@ -121,6 +122,9 @@ class SObjectDatabase:
         self.default_user_id = default_user_id
         self.lock = threading.RLock()
         self._counters = {name: itertools.count(1) for name in self.objects}
+        self.versions: dict[str, int] = dict.fromkeys(self.objects, 0)
+        """Bumped by every write of an object (keeps ``stamp_index`` current)."""
+        self.stamp_index = StampIndex()
 
     # lookups
 
@@ -180,6 +184,7 @@ class SObjectDatabase:
         for audit in ("CreatedById", "LastModifiedById"):
             row[audit] = row[audit] or self.default_user_id
         self.rows[obj.name][row["Id"]] = row
+        self.versions[obj.name] += 1
         return str(row["Id"])
 
     def insert_many(
@@ -205,6 +210,7 @@ class SObjectDatabase:
         False (formula and roll-up changes). Returns the row."""
         obj = self._obj(object_name)
         row = self._existing(obj, record_id)
+        self.versions[obj.name] += 1
         row.update(self._canonical(obj, values))
         if touch:
             stamp = self._stamp(modstamp)
@@ -216,6 +222,7 @@ class SObjectDatabase:
         """Soft-delete (to the recycle bin): IsDeleted true, stamp bumped, logged."""
         obj = self._obj(object_name)
         row = self._existing(obj, record_id)
+        self.versions[obj.name] += 1
         stamp = self._stamp(modstamp)
         row["IsDeleted"] = True
         row["SystemModstamp"] = stamp
@@ -227,6 +234,7 @@ class SObjectDatabase:
         """Restore a soft-deleted row (its deleted-log entry is dropped)."""
         obj = self._obj(object_name)
         row = self._existing(obj, record_id)
+        self.versions[obj.name] += 1
         stamp = self._stamp(modstamp)
         row["IsDeleted"] = False
         row["SystemModstamp"] = stamp
@@ -238,6 +246,7 @@ class SObjectDatabase:
         stays in the deleted log unless ``keep_log`` is False."""
         obj = self._obj(object_name)
         self._existing(obj, record_id)
+        self.versions[obj.name] += 1
         del self.rows[obj.name][record_id]
         if not keep_log:
             self.deleted_log[obj.name] = [

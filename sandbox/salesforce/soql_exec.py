@@ -24,6 +24,7 @@ from sandbox.salesforce.soql_eval import (
     csv_value,
     rest_formatter,
 )
+from sandbox.salesforce.stamp_index import keyset_order, stamp_floor
 
 __all__ = ["QueryResult", "execute"]
 
@@ -192,9 +193,13 @@ def _window(offset: int | None, limit: int | None) -> tuple[int, int | None]:
     return start, None if limit is None else start + limit
 
 
-def _matching(rows: Iterable[Row], pred: Predicate | None, include_deleted: bool) -> list[Row]:
+def _matching(
+    rows: Iterable[Row], pred: Predicate | None, include_deleted: bool, archivable: bool = False
+) -> list[Row]:
     if include_deleted:
         return list(rows) if pred is None else [r for r in rows if pred(r)]
+    if archivable:  # query (not queryAll) leaves archived activities out, as Salesforce does
+        rows = [r for r in rows if not r["IsArchived"]]
     if pred is None:
         return [r for r in rows if not r["IsDeleted"]]
     return [r for r in rows if not r["IsDeleted"] and pred(r)]
@@ -231,12 +236,30 @@ def execute(
     tree = ex.select_tree(obj, items)
     pred = ex.predicate(obj, query.where) if query.where is not None else None
     sort = ex.sorter(obj, query.order_by) if query.order_by else None
-    rows = _matching(db.rows[obj.name].values(), pred, include_deleted)
-    if sort is not None:
-        sort(rows)
+    archivable = obj.field("IsArchived") is not None
     start, stop = _window(query.offset, query.limit)
-    if start or stop is not None:
-        rows = rows[start:stop]
+    floor = stamp_floor(query.where) if sort is not None and keyset_order(query) else None
+    if floor is not None and sort is not None and stop is not None and not counts:
+        # an indexed keyset page: the same rows as the full scan below, without it
+
+        def keep(row: Row) -> bool:
+            return bool(_matching([row], pred, include_deleted, archivable))
+
+        rows = db.stamp_index.page(
+            obj.name,
+            db.versions[obj.name],
+            lambda: list(db.rows[obj.name].values()),
+            sort,
+            floor,
+            keep,
+            stop,
+        )[start:stop]
+    else:
+        rows = _matching(db.rows[obj.name].values(), pred, include_deleted, archivable)
+        if sort is not None:
+            sort(rows)
+        if start or stop is not None:
+            rows = rows[start:stop]
     result = QueryResult(obj.name, rows, ex.serializer(obj, tree, include_deleted))
     if counts and not count_paths:
         result.count_only = True

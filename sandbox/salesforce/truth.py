@@ -8,7 +8,14 @@ from sandbox.generator import DatedSchedule, rate_on
 from sandbox.salesforce.load import NEW_TYPE
 from sandbox.salesforce.sobjects import SObjectDatabase
 from sandbox.truth import Truth, line_item
-from tracker.records import AccountRecord, DealRecord, LineItemRecord, OwnerRecord, line_totals
+from tracker.records import (
+    AccountRecord,
+    ActivityRecord,
+    DealRecord,
+    LineItemRecord,
+    OwnerRecord,
+    line_totals,
+)
 
 
 def salesforce_truth(
@@ -97,7 +104,43 @@ def salesforce_truth(
             is_deleted=o["IsDeleted"],
             line_items=items,
         )
+    _activities(db, truth)
     return truth
+
+
+def _activities(db: SObjectDatabase, truth: Truth) -> None:
+    kinds = {"Call": "call", "Email": "email", "ListEmail": "email"}
+    for sobject in ("Task", "Event"):
+        for r in db.rows[sobject].values():
+            what = r["WhatId"]
+            common = {
+                "external_id": r["Id"],
+                "subject": r["Subject"],
+                "owner_external_id": r["OwnerId"],
+                "occurred_on": r["ActivityDate"],
+                "deal_external_id": what if what and what.startswith("006") else None,
+                "account_external_id": r["AccountId"],
+                "source_modified_at": r["SystemModstamp"],
+                "is_deleted": r["IsDeleted"],
+            }
+            if sobject == "Event":
+                truth.activities[r["Id"]] = ActivityRecord(
+                    kind="meeting",
+                    occurred_at=None if r["IsAllDayEvent"] else r["StartDateTime"],
+                    duration_minutes=r["DurationInMinutes"],
+                    is_completed=None,
+                    **common,
+                )
+                continue
+            seconds = r["CallDurationInSeconds"]
+            truth.activities[r["Id"]] = ActivityRecord(
+                kind=kinds.get(r["TaskSubtype"] or "", "task"),
+                occurred_at=r["CompletedDateTime"],
+                duration_minutes=None if seconds is None else seconds / 60,
+                is_completed=r["IsClosed"],
+                outcome=r["CallDisposition"] or r["Status"],
+                **common,
+            )
 
 
 def _times(amount: float | None, rate: float | None) -> float | None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tracker.models import Account, Deal, LineItem, Owner
-from tracker.records import AccountRecord, DealRecord, OwnerRecord
+from tracker.models import Account, Activity, Deal, LineItem, Owner
+from tracker.records import AccountRecord, ActivityRecord, DealRecord, OwnerRecord
 from tracker.store import Store
 
 
@@ -102,6 +102,36 @@ def store_differences(
                 diffs.append(f"{kind} {rec.external_id}: missing from the store")
             else:
                 diffs += _compare(kind, rec.external_id, rec, got, skip)
+    return diffs
+
+
+def activity_differences(
+    store: Store,
+    source: str,
+    activities: Iterable[ActivityRecord],
+    skip_fields: Iterable[str] = ("source_modified_at",),
+) -> list[str]:
+    """Differences between the stored activities of ``source`` and the truth: every live
+    activity stored live with equal fields, deleted ones stored deleted (or never stored),
+    nothing live in the store that is not live in the truth."""
+    skip = set(skip_fields)
+    stored = {r["external_id"]: dict(r) for r in _rows(store, Activity, source)}
+    diffs: list[str] = []
+    live: set[str] = set()
+    for act in activities:
+        got = stored.get(act.external_id)
+        if act.is_deleted:
+            if got is not None and not got["is_deleted"]:
+                diffs.append(f"activity {act.external_id}: deleted in the CRM, live in the store")
+            continue
+        live.add(act.external_id)
+        if got is None:
+            diffs.append(f"activity {act.external_id}: missing from the store")
+            continue
+        diffs += _compare("activity", act.external_id, act, got, skip)
+    for key, got in stored.items():
+        if not got["is_deleted"] and key not in live:
+            diffs.append(f"activity {key}: live in the store, not live in the CRM")
     return diffs
 
 

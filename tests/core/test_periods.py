@@ -213,3 +213,34 @@ def test_relative_periods_contain_or_precede_today(day: date, start_month: int) 
         assert parse_period(name, day, start_month).end < day
     qtd = parse_period("qtd", day, start_month)
     assert parse_period(qtd.label, day, start_month) == qtd
+
+
+# ISO weeks (hand-checked against a calendar: 2026-01-01 is a Thursday)
+
+
+def test_iso_weeks_parse_to_monday_through_sunday() -> None:
+    from tracker.periods import parse_period, previous, week_of
+
+    today = date(2026, 9, 9)
+    w37 = parse_period("2026-W37", today)
+    assert (w37.start, w37.end, w37.kind, w37.label) == (
+        date(2026, 9, 7),
+        date(2026, 9, 13),
+        "week",
+        "2026-W37",
+    )
+    first = parse_period("2026-w01", today)
+    assert (first.start, first.end) == (date(2025, 12, 29), date(2026, 1, 4))
+    assert week_of(date(2027, 1, 1)).label == "2026-W53"  # 2026 has 53 ISO weeks
+    assert previous(first).label == "2025-W52"
+    assert parse_period("this-week", today) == w37
+    assert parse_period("last-week", today).label == "2026-W36"
+    assert parse_period(w37.label, today) == w37
+
+
+def test_a_week_a_year_does_not_have_is_refused() -> None:
+    from tracker.errors import UsageError
+    from tracker.periods import parse_period
+
+    with pytest.raises(UsageError, match="2025-W53"):
+        parse_period("2025-W53", date(2026, 1, 1))

@@ -108,8 +108,8 @@ def test_goal_files_relative_to_the_config_and_quotas_relative_to_their_file(
             "goal a: period: 'this-quarter' is relative",
         ),
         (
-            'id = "a"\nmetric = "revenue"\nevery = "week"\ntarget = 1\n',
-            "goal a: every: Input should be 'month', 'quarter' or 'year'",
+            'id = "a"\nmetric = "revenue"\nevery = "fortnight"\ntarget = 1\n',
+            "goal a: every: Input should be 'week', 'month', 'quarter' or 'year'",
         ),
         (
             'id = "a"\nmetric = "revenue"\nperiod = "2026"\ntarget = 1\nbaseline = "last"\n',

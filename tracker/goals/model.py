@@ -28,7 +28,7 @@ from pydantic import (
 from tracker.errors import UsageError
 from tracker.periods import RELATIVE_PERIODS, parse_period
 
-Every = Literal["month", "quarter", "year"]
+Every = Literal["week", "month", "quarter", "year"]
 BaselineKind = Literal["previous", "same-last-year", "average", "number"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
@@ -72,7 +72,7 @@ class GoalConfig(BaseModel):
     period: str | None = None
     """A fixed period (2026-Q3, 2026-08, FY2026); or use every."""
     every: Every | None = None
-    """A recurring goal: month, quarter or year (each period in turn)."""
+    """A recurring goal: ISO week, month, quarter or year (each period in turn)."""
     scope: dict[str, str] = Field(default_factory=dict)
     """Dimension = value the goal is about (team, region, owner...); none = company-wide."""
     for_each: str | None = None
@@ -130,7 +130,7 @@ class GoalConfig(BaseModel):
         if value.strip().lower() in RELATIVE_PERIODS:
             raise ValueError(
                 f"{value!r} is relative: give a period such as 2026-Q3, or "
-                'every = "month" | "quarter" | "year" for a recurring goal'
+                'every = "week" | "month" | "quarter" | "year" for a recurring goal'
             )
         try:
             parse_period(value, date(2000, 1, 1))

@@ -19,6 +19,7 @@ from tracker.periods import (
     previous,
     quarter_of,
     range_period,
+    week_of,
     year_of,
 )
 
@@ -35,6 +36,8 @@ def _year_earlier(day: date) -> date:
 
 def same_last_year(period: Period, fiscal_year_start_month: int = 1) -> Period:
     """The period a year before ``period`` (same month, quarter, year or dates)."""
+    if period.kind == "week":  # the same ISO week number, a year earlier
+        return week_of(_year_earlier(period.start))
     if period.kind == "month":
         return month_period(period.start.year - 1, period.start.month)
     if period.kind == "quarter":
@@ -45,7 +48,9 @@ def same_last_year(period: Period, fiscal_year_start_month: int = 1) -> Period:
 
 
 def current(every: Every, as_of: date, fiscal_year_start_month: int = 1) -> Period:
-    """The month, quarter or year containing ``as_of``."""
+    """The ISO week, month, quarter or year containing ``as_of``."""
+    if every == "week":
+        return week_of(as_of)
     if every == "month":
         return month_of(as_of)
     if every == "quarter":
