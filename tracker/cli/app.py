@@ -152,6 +152,7 @@ def _register() -> None:
         report_cmd,
         review_cmd,
         sandbox_cmd,
+        scheduler_cmd,
         source_cmd,
         status_cmd,
         sync_cmd,
@@ -170,6 +171,7 @@ def _register() -> None:
         db_cmd,
         source_cmd,
         sandbox_cmd,
+        scheduler_cmd,
         demo_cmd,
     ):
         module.register(app)
