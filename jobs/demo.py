@@ -83,6 +83,15 @@ requests_per_10s = 190
 discount_points = 0.005   # sensitive guardrails for the demo: half a point of discount
 margin_points = 0.005
 
+[schedule]                # nightly jobs; `tracker scheduler list` shows their next runs
+sync = "0 2 * * *"
+reconcile = "30 3 * * SUN"
+snapshot = "15 2 * * *"
+digest = "0 7 * * MON"
+
+[schedule.sources]
+sandbox-hubspot = "0 */4 * * *"
+
 [email]
 {host}from = "Sales tracker <tracker@demo.example>"
 default_to = ["revops@demo.example"]
@@ -144,6 +153,7 @@ def main(folder: Path, deals: int = DEMO_DEALS) -> int:
             (["report"], (0,)),
             (["report", "--period", "last-quarter"], (0,)),
             (["goals", "check"], (0,)),
+            (["scheduler", "list"], (0,)),
             (["review", "--period", "last-quarter", "--output", str(folder)], (0,)),
             (["email", "--dry-run", "--outbox", str(outbox)], (0,)),
             (["email"] if mail is not None else [], (0,)),

@@ -25,7 +25,16 @@ def test_demo_shows_the_whole_product(tmp_path: Path, capsys: pytest.CaptureFixt
     folder = tmp_path / "demo"
     assert main(folder, deals=2500) == 0
     out = capsys.readouterr().out
-    for step in ("sync", "status", "report", "goals check", "review", "email --dry-run", "email"):
+    for step in (
+        "sync",
+        "status",
+        "report",
+        "goals check",
+        "scheduler list",
+        "review",
+        "email --dry-run",
+        "email",
+    ):
         assert f"tracker --config {folder / 'tracker.toml'} {step}" in out
     config = folder / "tracker.toml"
     goals = _goals(config) + _goals(config, "--period", "last-quarter")
@@ -35,6 +44,7 @@ def test_demo_shows_the_whole_product(tmp_path: Path, capsys: pytest.CaptureFixt
     assert any(g["guardrails"] for g in goals)
     assert any(item["level"] == "warning" for g in goals for item in g["lint"])
     assert any(str(g["id"]).startswith("rep-quotas/") for g in goals)  # the quotas file
+    assert re.search(r"^sync:sandbox-hubspot +0 \*/4 \* \* \* .*next: ", out, re.M)
     [html] = folder.glob("review-*.html")
     assert html.stat().st_size > 10_000 and list(folder.glob("review-*.xlsx"))
     # every recipient's digest written once to the outbox and sent once
