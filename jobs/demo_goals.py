@@ -5,7 +5,9 @@ warning (a moonshot stretch).
 
 Levels are derived from the metrics themselves: a running goal's target is set from its
 actual and the share of the quarter's result usually in by now (its pacing), so its pace
-lands where the status wanted lies; a finished quarter's levels sit around its actual.
+lands where the status wanted lies, and it is kept only when the goal evaluator gives
+that status (any day of the quarter, as long as some deals closed in it); a finished
+quarter's levels sit around its actual.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from tracker.store import Store
 PACE = {"on_track": 1.15, "at_risk": 0.88, "behind": 0.55}
 """Actual to date ÷ expected to date wanted per status (the thresholds are 0.95, 0.8)."""
 
+RUNNING_METRICS = ("revenue", "deals_won", "new_customers")
+"""Cumulative metrics a running goal may use, in order of preference."""
+
 
 @dataclass(frozen=True)
 class DemoGoals:
@@ -42,8 +47,8 @@ def _values(
     """(metric, period, value of ``by``) → value, this and last quarter ("" for the
     company-wide row)."""
     query = MetricsQuery(
-        periods=("this-quarter", "last-quarter"),
-        metrics=("revenue", "deals_won", "win_rate"),
+        periods=("this-quarter", "last-quarter", "this-week"),
+        metrics=("revenue", "deals_won", "new_customers", "win_rate"),
         by=(by,),
         filters=filters,
     )
@@ -78,18 +83,82 @@ def _table(goal: dict[str, Any]) -> str:
     return "[[goals]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in goal.items())
 
 
-def _share(
+def _statuses(
     settings: Settings, store: Store, today: date, goals: Sequence[dict[str, Any]]
-) -> dict[str, float]:
-    """Each running goal's share of the quarter expected by ``today`` (its pacing)."""
+) -> dict[str, tuple[str, float]]:
+    """Each goal's (status, pacing share) as ``tracker report`` evaluates it on ``today``."""
     configs = tuple(GoalConfig.model_validate(g) for g in goals)
     probe = settings.model_copy(update={"goals": configs})
     report = evaluate_goals(probe, store, today)
     return {
-        r.goal.id: r.pacing.share
+        r.goal.id: (r.status, r.pacing.share if r.pacing is not None else 0.0)
         for r in report.results
-        if r.pacing is not None and r.pacing.share > 0
     }
+
+
+def _pace(status: str, share: float) -> float:
+    """The pace wanted for ``status``; on track stays short of the target itself (a
+    cumulative goal reached is achieved), which matters near the period's end."""
+    if status == "on_track":
+        return min(PACE[status], (0.95 + 1 / share) / 2)
+    return PACE[status]
+
+
+def _running(
+    settings: Settings,
+    store: Store,
+    today: date,
+    this: str,
+    values: dict[tuple[str, str, str], float],
+    scopes: Sequence[str],
+    wanted: Sequence[str] = tuple(PACE),
+    suffix: str = "",
+) -> dict[str, dict[str, Any]]:
+    """Status → one running goal with that status, for each of ``wanted`` (fewer when
+    the period has too little data yet), on distinct scopes (else distinct metrics of one
+    scope): each candidate (scope × metric) gets the target its pacing share puts at the
+    wanted pace, and only candidates whose evaluation gives that status are kept. ``""``
+    in ``scopes`` is the whole company; ``suffix`` ends each goal's id."""
+
+    def goal(scope: str, metric: str, target: float = 1.0) -> dict[str, Any]:
+        name = _slug(scope) or "company"
+        out: dict[str, Any] = {"id": f"{metric}-{name}{suffix}", "metric": metric, "period": this}
+        if scope:
+            out["scope"] = {"team": scope}
+        return out | {"target": target, "why": f"{scope or 'the company'} carries its plan"}
+
+    pairs = [
+        (scope, metric)
+        for scope in scopes
+        for metric in RUNNING_METRICS
+        if values.get((metric, this, scope), 0.0) > 0
+    ]
+    shares = _statuses(settings, store, today, [goal(s, m) for s, m in pairs])
+    candidates: dict[str, list[tuple[str, dict[str, Any]]]] = {status: [] for status in wanted}
+    for scope, metric in pairs:
+        share = shares[goal(scope, metric)["id"]][1]
+        if share <= 0:
+            continue
+        actual = values[(metric, this, scope)]
+        for status in wanted:
+            target = round(actual / (share * _pace(status, share)))
+            if target > actual:
+                g = goal(scope, metric, target) | {"stretch": max(round(target * 1.2), target + 1)}
+                candidates[status].append((scope, g | {"id": f"{g['id']}--{status}"}))
+    probe = [g for found in candidates.values() for _, g in found]
+    verified = _statuses(settings, store, today, probe) if probe else {}
+    chosen: dict[str, dict[str, Any]] = {}
+    for distinct in ("scope", "metric"):  # distinct scopes if possible, else metrics
+        used = {(g.get("scope", {}).get("team", ""), g["metric"]) for g in chosen.values()}
+        for status, found in candidates.items():
+            for scope, g in found:
+                taken = any(
+                    s == scope and (distinct == "scope" or m == g["metric"]) for s, m in used
+                )
+                if status not in chosen and verified[g["id"]][0] == status and not taken:
+                    used.add((scope, g["metric"]))
+                    chosen[status] = g | {"id": g["id"].removesuffix(f"--{status}")}
+    return chosen
 
 
 def demo_goals(settings: Settings, store: Store, today: date, quotas_file: str) -> DemoGoals:
@@ -98,61 +167,54 @@ def demo_goals(settings: Settings, store: Store, today: date, quotas_file: str) 
     this = parse_period("this-quarter", today, fiscal).label
     last = parse_period("last-quarter", today, fiscal).label
     teams = _values(settings, store, today, "team")
-    by_revenue = sorted(
-        (t for (m, p, t) in teams if m == "revenue" and p == this and t),
-        key=lambda t: -teams[("revenue", this, t)],
+    all_teams = sorted({t for (_, _, t) in teams if t})
+    by_revenue = sorted(  # this quarter's leaders first, then last quarter's
+        all_teams,
+        key=lambda t: (
+            -teams.get(("revenue", this, t), 0.0),
+            -teams.get(("revenue", last, t), 0.0),
+        ),
     )
-    on_track, at_risk, behind = by_revenue[:3]
-    rest = [t for t in sorted({t for (_, _, t) in teams if t}) if t not in by_revenue[:3]]
+    running = _running(settings, store, today, this, teams, [*by_revenue, ""])
+    if missing := [s for s in PACE if s not in running]:
+        # the quarter has just begun: this week instead (ISO weeks cross quarter ends)
+        week = parse_period("this-week", today, fiscal).label
+        scopes = ["", *by_revenue]
+        running |= _running(settings, store, today, week, teams, scopes, missing, "-week")
+    goals = [running[s] for s in PACE if s in running]
+    if goals:
+        goals[0]["stretch"] = round(goals[0]["target"] * 4)  # a moonshot: the linter warns
+        goals[0]["why"] += " (stretch set high on purpose: see goals check)"
+    used = {g.get("scope", {}).get("team") for g in goals}
+    rest = [t for t in by_revenue if t not in used]
     missed_team, tier_team = (rest + by_revenue)[:2]
-    owners = _values(settings, store, today, "owner", (f"team={on_track}",))
+    quota_team = max(all_teams, key=lambda t: teams.get(("revenue", last, t), 0.0))
+    owners = _values(settings, store, today, "owner", (f"team={quota_team}",))
     quota_owners = sorted(
-        o for (m, p, o) in owners if m == "revenue" and p == this and o and owners[(m, p, o)] > 0
+        o for (m, p, o) in owners if m == "revenue" and p == last and o and owners[(m, p, o)] > 0
     )[:6]
-    running: list[dict[str, Any]] = [
-        {
-            "id": f"revenue-{_slug(t)}",
-            "metric": "revenue",
-            "period": this,
-            "scope": {"team": t},
-            "target": 1.0,
-            "why": f"{t} carries its share of the plan",
-        }
-        for t in (on_track, at_risk, behind)
-    ] + [
-        {
-            "id": "rep-quotas",
-            "metric": "revenue",
-            "period": this,
-            "scope": {"team": on_track},
-            "quotas": quotas_file,
-            "why": "each rep owns a number",
-        }
-    ]
-    shares = _share(settings, store, today, running[:3])
-    goals: list[dict[str, Any]] = []
-    for goal, status in zip(running[:3], PACE, strict=True):
-        team = goal["scope"]["team"]
-        actual = teams[("revenue", this, team)]
-        share = shares.get(goal["id"], 0.5)
-        target = actual / (share * PACE[status])
-        goals.append(goal | {"target": round(target), "stretch": round(target * 1.2)})
-    goals[0]["stretch"] = round(goals[0]["target"] * 4)  # a moonshot: the linter warns
-    goals[0]["why"] += " (stretch set high on purpose: see goals check)"
     quota_rows = [["owner", "target", "stretch"]]
     moved = sorted(  # a rep who moved in from another team: no deal here yet, so no data
         p["name"]
         for p in store.people(list(settings.sources))
-        if p["team"] not in (None, on_track) and p["name"] and p["manager_external_id"]
+        if p["team"] not in (None, quota_team) and p["name"] and p["manager_external_id"]
     )
     if moved:
         quota_rows.append([moved[0], "100000", "120000"])
     for n, owner in enumerate(quota_owners):  # above last quarter's: growth asked of each
-        before = owners.get(("revenue", last, owner)) or owners[("revenue", this, owner)]
-        target = before * (1.05, 1.2, 1.5)[n % 3]
+        target = owners[("revenue", last, owner)] * (1.05, 1.2, 1.5)[n % 3]
         quota_rows.append([owner, str(round(target)), str(round(target * 1.25))])
     if quota_owners:
-        goals.append(running[3])
+        goals.append(
+            {
+                "id": "rep-quotas",
+                "metric": "revenue",
+                "period": this,
+                "scope": {"team": quota_team},
+                "quotas": quotas_file,
+                "why": "each rep owns a number",
+            }
+        )
     deals_won = teams.get(("deals_won", last, ""), 0.0) or sum(
         v for (m, p, t), v in teams.items() if m == "deals_won" and p == last
     )

@@ -81,6 +81,7 @@ def remove_config(folder: Path) -> None:
 
 
 SYNC = ("sync",)
+SCHEDULE = ("scheduler", "list")
 REPORT = ("report", "--as-of", "2025-06-15")
 QUOTA_GOAL = (
     '\n[[goals]]\nid = "q"\nmetric = "revenue"\nperiod = "2025-Q2"\nquotas = "quotas.csv"\n'
@@ -286,6 +287,43 @@ CASES = [
         append('\n[email]\nfrom = "t@example.com"\n' + GOAL),
         ("email",),
         "[email] host: required to send mail",
+    ),
+    # the schedule (checked by every command that loads the config; `scheduler list` shows it)
+    Case(
+        "schedule-cron-range",
+        append('\n[schedule]\nsync = "0 25 * * *"\n'),
+        SCHEDULE,
+        "schedule.sync: '0 25 * * *': ",
+    ),
+    Case(
+        "schedule-cron-weekday",
+        append('\n[schedule]\ndigest = "0 7 * * FUNDAY"\n'),
+        SCHEDULE,
+        "schedule.digest: '0 7 * * FUNDAY': Invalid weekday name \"FUNDAY\"",
+    ),
+    Case(
+        "schedule-unknown-key",
+        append('\n[schedule]\nsnyc = "0 2 * * *"\n'),
+        SCHEDULE,
+        "schedule.snyc: unknown key (a typo?)",
+    ),
+    Case(
+        "schedule-grace",
+        append('\n[schedule]\nsync = "0 2 * * *"\nmisfire_grace = "soon"\n'),
+        SCHEDULE,
+        "schedule.misfire_grace: 'soon' is not a duration",
+    ),
+    Case(
+        "schedule-source",
+        append('\n[schedule.sources]\nhubspot = "0 2 * * *"\n'),
+        SCHEDULE,
+        "schedule.sources.hubspot: no such source; configured: export",
+    ),
+    Case(
+        "schedule-timezone",
+        append('\n[schedule]\ntimezone = "Mars/Base"\nsync = "0 2 * * *"\n'),
+        SYNC,
+        "schedule.timezone: unknown time zone 'Mars/Base'",
     ),
     # flags
     Case(
