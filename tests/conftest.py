@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from connectors.registry import settings_models
+from tests.secret_scan import SecretScan
 from tracker.settings import Settings, settings_from_dict
 from tracker.store import Store
 
@@ -98,3 +100,39 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{len(on_pg)} PostgreSQL cases skipped: set {PG_ENV} to run them "
             "(.ci/run does when a server answers on 127.0.0.1:5432)"
         )
+
+
+SCAN = SecretScan()
+"""Secrets found in what the suite printed, logged or wrote (tests/secret_scan.py)."""
+_invoke = CliRunner.invoke
+
+
+def _scanned_invoke(self: CliRunner, *args: Any, **kwargs: Any) -> Result:
+    """``CliRunner.invoke``, with what the command printed added to the scan."""
+    result = _invoke(self, *args, **kwargs)
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+    SCAN.text(f"{test} (command output)", result.output)
+    return result
+
+
+CliRunner.invoke = _scanned_invoke  # type: ignore[method-assign]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Scan each test's captured stdout, stderr and log records."""
+    for title, content in report.sections:
+        SCAN.text(f"{report.nodeid} ({title})", content)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Scan every file the session wrote; any secret found fails the session."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    files = SCAN.folder(factory.getbasetemp()) if factory is not None else 0
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"secret scan: {files} files and every test's output read")
+    if SCAN.hits:
+        if reporter is not None:
+            for hit in SCAN.hits[:50]:
+                reporter.write_line(f"secret scan: {hit}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -135,9 +135,26 @@ def _global_options(
     """Sync deals from your CRMs, compute sales metrics and compare them with goals."""
     ctx.obj = AppState(config=config, verbose=verbose, quiet=quiet)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    handler = CurrentStderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     for chatty in ("matplotlib", "PIL"):  # font and image decoding internals, even with -v
         logging.getLogger(chatty).setLevel(max(level, logging.INFO))
+
+
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to ``sys.stderr`` as it is when a record is written, not as it was at set-up:
+    a command run in-process (the demo, a test's runner) swaps stderr and closes it after,
+    and later records must not go to that closed stream."""
+
+    @property
+    def stream(self) -> Any:
+        """The current ``sys.stderr``."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass  # set by StreamHandler.__init__; always the current sys.stderr instead
 
 
 def _register() -> None:
