@@ -282,3 +282,58 @@ class EmailSend(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=1000)
     started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: datetime | None = _utc_column()
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job: its slot (the fire time it was scheduled for), how it ended.
+
+    ``outcome``: running, ok, partial, failed, skipped or interrupted; ``error`` is one
+    secret-free line.
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        Index("ix_job_runs_job_started", "job_id", "started_at"),
+        Index("ix_job_runs_slot", "job_id", "slot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    source: str | None = Field(default=None, max_length=100)
+    slot: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ended_at: datetime | None = _utc_column()
+    outcome: str = Field(default="running", max_length=20)
+    error: str | None = Field(default=None, max_length=1000)
+    counts: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    host: str = Field(max_length=255)
+    pid: int
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The active scheduler of the store (one row, ``id`` 1): who holds the lease, since
+    when, and its last heartbeat."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    id: int = Field(default=1, primary_key=True)
+    host: str = Field(max_length=255)
+    pid: int
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    beat_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Alert(SQLModel, table=True):
+    """An alert condition (``job:sync:hubspot``, ``stale:hubspot``): raised, mailed, cleared.
+
+    Open while ``cleared_at`` is null; raising it again after it cleared starts it anew.
+    """
+
+    __tablename__ = "alerts"
+
+    key: str = Field(primary_key=True, max_length=200)
+    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    mailed_at: datetime | None = _utc_column()
+    cleared_at: datetime | None = _utc_column()
+    detail: str = Field(default="", max_length=2000)
