@@ -35,7 +35,7 @@ from tracker.records import Batch, JsonDict
 from tracker.settings import Settings, secret_problem
 from tracker.snapshots import load_snapshot, save_snapshot
 from tracker.store import Store, last_successful_syncs
-from tracker.sync import Progress, SyncResult, SyncSummary, run_sync
+from tracker.sync import Progress, SyncResult, SyncSummary, run_sync, stop_requested
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,16 @@ def sync(
     dry_run: bool = False,
     progress: SyncListener | None = None,
     store: Store | None = None,
+    wait: bool = False,
 ) -> SyncSummary:
     """Sync every configured source (or the named ones, in order) into the store.
 
     A source's failure is recorded in its result and never stops the others; the summary
-    classifies the run (``exit_code``, ``outcome``). Unknown source names and a config
-    without sources raise ``ConfigError`` before anything runs. With ``dry_run`` every
-    batch is rolled back: the counts say what would change.
+    classifies the run (``exit_code``, ``outcome``). A source another process is syncing
+    is skipped (outcome ``skipped``, exit 0), or with ``wait`` waited for. Unknown source
+    names and a config without sources raise ``ConfigError`` before anything runs. With
+    ``dry_run`` every batch is rolled back: the counts say what would change. After
+    ``tracker.sync.request_stop`` the running source stops after its batch, the rest wait.
     """
     names = list(dict.fromkeys(sources or settings.sources))
     if not names:
@@ -92,12 +95,21 @@ def sync(
     own_store = store is None
     store = store or open_store(settings)  # schema checked before any source starts
     try:
-        results = [
-            _sync_one(
-                settings, store, name, reconcile=reconcile, dry_run=dry_run, listener=progress
+        results = []
+        for name in names:
+            if stop_requested():  # a signal stopped the run: the next sources wait
+                break
+            results.append(
+                _sync_one(
+                    settings,
+                    store,
+                    name,
+                    reconcile=reconcile,
+                    dry_run=dry_run,
+                    listener=progress,
+                    wait=wait,
+                )
             )
-            for name in names
-        ]
     finally:
         if own_store:
             store.close()
@@ -112,6 +124,7 @@ def _sync_one(
     reconcile: bool,
     dry_run: bool,
     listener: SyncListener | None,
+    wait: bool = False,
 ) -> SyncResult:
     context = sync_context(settings, store, name, reconcile=reconcile, dry_run=dry_run)
     connector = open_source(settings, name, context)
@@ -129,6 +142,7 @@ def _sync_one(
         checked_batches,
         on_progress=listener.progress if listener is not None else None,
         dry_run=dry_run,
+        wait=wait,
     )
     for code, count in result.unconverted.items():
         log.warning("%s: %s", name, unconverted_warning(code, count, settings.tracker.currency))

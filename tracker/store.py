@@ -335,15 +335,18 @@ class Store:
     def drop_source(self, source: str) -> dict[str, int]:
         """Delete every row of ``source`` (records, cursor, runs) in one transaction, while
         holding its sync lock; returns the rows deleted per table."""
-        from tracker.locks import source_lock
+        from tracker.locks import LockBusy, busy_error, source_lock
 
         deleted: dict[str, int] = {}
-        with source_lock(self, source), self.engine.begin() as conn:
-            for table in SOURCE_TABLES:
-                result = conn.exec_driver_sql(
-                    f"DELETE FROM {table} WHERE source = {self._placeholder}", (source,)
-                )
-                deleted[table] = max(result.rowcount, 0)
+        try:
+            with source_lock(self, source), self.engine.begin() as conn:
+                for table in SOURCE_TABLES:
+                    result = conn.exec_driver_sql(
+                        f"DELETE FROM {table} WHERE source = {self._placeholder}", (source,)
+                    )
+                    deleted[table] = max(result.rowcount, 0)
+        except LockBusy as busy:
+            raise busy_error(source, busy) from None
         return deleted
 
     @property

@@ -9,6 +9,7 @@ resumes from the cursor saved with it. Each sync is recorded in ``sync_runs``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from tracker.errors import TrackerError
-from tracker.locks import source_lock
+from tracker.locks import LockBusy, source_lock
 from tracker.models import SyncCursor, SyncReject, SyncRun
 from tracker.money import UnconvertedDeals
 from tracker.records import Batch, JsonDict, RejectedRow
@@ -60,7 +61,7 @@ class SyncResult:
     """How one source's sync ended."""
 
     source: str
-    outcome: str  # ok | partial | failed | stopped | interrupted | dry-run
+    outcome: str  # ok | partial | failed | stopped | interrupted | skipped | dry-run
     counts: WriteCounts = field(default_factory=WriteCounts)
     records: int = 0
     api_calls: int = 0
@@ -153,20 +154,45 @@ def run_sync(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     dry_run: bool = False,
+    wait: bool = False,
 ) -> SyncResult:
     """Sync one source; never raises a ``TrackerError`` (it is reported in the result).
 
     Outcomes: ``ok``; ``partial`` (rows rejected, exit 3); ``stopped`` (API budget spent,
-    exit 3); ``failed``; ``interrupted``. With ``dry_run`` every batch is written and rolled
-    back: the counts say what would change, and nothing (no cursor, no sync run) is kept;
-    its exit code is the real sync's (3 with rejected rows). Every rejected row is kept in
-    ``sync_rejects`` with the batch it came in.
+    exit 3); ``failed``; ``interrupted`` (a stop was requested: see ``request_stop``);
+    ``skipped`` (another process syncs the source and ``wait`` is off: exit 0, the error
+    names the holder). With ``dry_run`` every batch is written and rolled back: the counts
+    say what would change, and nothing (no cursor, no sync run) is kept; its exit code is
+    the real sync's (3 with rejected rows). Every rejected row is kept in ``sync_rejects``
+    with the batch it came in.
     """
     try:
-        with source_lock(store, source):
+        with source_lock(store, source, wait=wait):
             return _run_locked(store, source, kind, open_batches, on_progress, dry_run)
-    except TrackerError as exc:  # the lock is busy, or the store is unusable
+    except LockBusy as busy:
+        error = f"already being synced ({busy.who()}); skipped, `tracker sync --wait` waits"
+        return SyncResult(source=source, outcome="skipped", error=error)
+    except TrackerError as exc:  # the store is unusable
         return SyncResult(source=source, outcome="failed", error=str(exc), exit_code=exc.exit_code)
+
+
+_STOP = threading.Event()
+STOPPED = "stopped on request after a committed batch; the next run continues from its cursor"
+
+
+def request_stop() -> None:
+    """Ask running syncs (any thread) to stop after committing their current batch."""
+    _STOP.set()
+
+
+def clear_stop() -> None:
+    """Forget an earlier ``request_stop`` (before a new run)."""
+    _STOP.clear()
+
+
+def stop_requested() -> bool:
+    """Whether a stop was requested."""
+    return _STOP.is_set()
 
 
 def _run_locked(
@@ -184,13 +210,22 @@ def _run_locked(
     try:
         with store.engine.connect() as conn:
             cursor = load_cursor(conn, source)
-        for batch in open_batches(cursor):
-            _commit_batch(store, source, batch, result, run_id, dry_run)
-            if on_progress is not None:
-                handled = result.counts.received.get("deals", 0) + result.rejected_total
-                elapsed = time.monotonic() - started
-                on_progress(Progress(source, handled, batch.expected_total, elapsed))
-        if result.rejected_total:
+        stream = open_batches(cursor)
+        try:
+            for batch in stream:
+                _commit_batch(store, source, batch, result, run_id, dry_run)
+                if on_progress is not None:
+                    handled = result.counts.received.get("deals", 0) + result.rejected_total
+                    elapsed = time.monotonic() - started
+                    on_progress(Progress(source, handled, batch.expected_total, elapsed))
+                if _STOP.is_set():
+                    result.outcome, result.error, result.exit_code = "interrupted", STOPPED, 1
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        if result.outcome != "interrupted" and result.rejected_total:
             result.exit_code = 3
             if not dry_run:
                 result.outcome = "partial"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -170,11 +171,12 @@ def test_one_writer_per_source(store: Store) -> None:
         while not cursor_of(store, "busy") and time.monotonic() < deadline:
             time.sleep(0.01)
         busy = run_sync(store, "busy", "test", lambda c: iter([Batch(deals=deals(0, 1))]))
-        assert (busy.outcome, busy.exit_code) == ("failed", 1)
-        assert (
-            busy.error
-            == "another sync of source 'busy' is running; wait for it to finish and retry"
+        assert (busy.outcome, busy.exit_code) == ("skipped", 0)
+        assert busy.error is not None
+        assert busy.error.startswith(
+            f"already being synced (host {socket.gethostname()}, pid {proc.pid}, since "
         )
+        assert busy.error.endswith("; skipped, `tracker sync --wait` waits")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -29,7 +29,8 @@ def print_result(err: Console, result: SyncResult, *, quiet: bool = False) -> No
     source, on stderr."""
     name = result.source
     if result.error:
-        err.print(f"error: {name}: {result.error}", highlight=False, markup=False)
+        label = "skipped" if result.outcome == "skipped" else "error"
+        err.print(f"{label}: {name}: {result.error}", highlight=False, markup=False)
     for warning in result.warnings:
         err.print(f"warning: {name}: {warning}", highlight=False, markup=False)
     for note in [] if quiet else result.notes:
