@@ -24,7 +24,13 @@ from tracker.errors import ConfigError
 from tracker.settings import Settings
 
 JOB_KINDS = ("sync", "reconcile", "snapshot", "digest")
-CRON_FORM = "5 fields: minute hour day-of-month month day-of-week, e.g. '0 2 * * *'"
+CRON_FORM = (
+    "5 fields: minute hour day-of-month month day-of-week, e.g. '0 2 * * *' "
+    "(or 6 with seconds first: '*/10 * * * * *')"
+)
+#: crontab day numbers: 0 and 7 are Sunday, 1 is Monday (APScheduler's own numbers start
+#: at Monday = 0, so numbers are translated to names)
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -74,12 +80,58 @@ class PlannedJob:
     trigger: DstSafeCronTrigger
 
 
+def _day_number(token: str) -> int:
+    word = token.strip().lower()
+    if word.isdigit():
+        number = int(word)
+        if number > 7:
+            raise ValueError(f"day of week {token!r} is not 0-7 (0 and 7: Sunday)")
+        return number
+    if word in _DAY_NAMES:
+        return _DAY_NAMES.index(word)
+    raise ValueError(f"unknown day of week {token!r}")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field (numbers: 0 or 7 Sunday, 1 Monday … 6 Saturday; names;
+    ranges, lists and steps) as APScheduler reads it: the days by name."""
+    if not any(ch.isdigit() for ch in field):
+        return field  # "*", names and name ranges mean the same to both
+    days: list[str] = []
+    for token in field.split(","):
+        base, _, step = token.partition("/")
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            first, last = (_day_number(part) for part in base.split("-", 1))
+        else:
+            first = last = _day_number(base)
+            if step:
+                last = 6
+        if first > last:
+            raise ValueError(f"day-of-week range {base!r} runs backwards")
+        days.extend(_DAY_NAMES[d] for d in range(first, last + 1, int(step) if step else 1))
+    return ",".join(dict.fromkeys(days))
+
+
 def cron_trigger(expression: str, zone: ZoneInfo, key: str) -> DstSafeCronTrigger:
-    """The trigger of a cron expression; a ``ConfigError`` naming ``key`` if it is not one."""
-    if len(expression.split()) != 5:
+    """The trigger of a cron expression (crontab's 5 fields, or 6 with seconds first); a
+    ``ConfigError`` naming ``key`` if it is not one."""
+    fields = expression.split()
+    if len(fields) not in (5, 6):
         raise ConfigError(f"{key}: {expression!r} is not a cron expression ({CRON_FORM})")
+    second = fields.pop(0) if len(fields) == 6 else "0"
+    minute, hour, day, month, weekday = fields
     try:
-        trigger: DstSafeCronTrigger = DstSafeCronTrigger.from_crontab(expression, timezone=zone)
+        trigger = DstSafeCronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_weekdays(weekday),
+            timezone=zone,
+        )
     except ValueError as exc:
         raise ConfigError(f"{key}: {expression!r}: {exc} ({CRON_FORM})") from None
     return trigger

@@ -24,6 +24,7 @@ from tracker.goals.plan import load_needs
 from tracker.goals.result import GoalReport
 from tracker.goals.suggest import Suggestion, check_scope, next_quarter, suggestions
 from tracker.goals.validate import check_goal_configs
+from tracker.logs import log_context
 from tracker.metrics import DEFINITIONS_VERSION, REGISTRY
 from tracker.metrics.compute import build_request, parse_filter
 from tracker.metrics.load import build_report
@@ -135,17 +136,18 @@ def _sync_one(
 
     if listener is not None:
         listener.started(name)
-    result = run_sync(
-        store,
-        name,
-        settings.source(name).kind,
-        checked_batches,
-        on_progress=listener.progress if listener is not None else None,
-        dry_run=dry_run,
-        wait=wait,
-    )
-    for code, count in result.unconverted.items():
-        log.warning("%s: %s", name, unconverted_warning(code, count, settings.tracker.currency))
+    with log_context(source=name):
+        result = run_sync(
+            store,
+            name,
+            settings.source(name).kind,
+            checked_batches,
+            on_progress=listener.progress if listener is not None else None,
+            dry_run=dry_run,
+            wait=wait,
+        )
+        for code, count in result.unconverted.items():
+            log.warning("%s: %s", name, unconverted_warning(code, count, settings.tracker.currency))
     if listener is not None:
         listener.finished(result)
     return result

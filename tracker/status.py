@@ -7,12 +7,13 @@ are given in the configured time zone, with their offset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.durations import describe_duration
+from tracker.jobruns import JobRun, consecutive_failures, heartbeat, last_runs
 from tracker.mail import SENDING, SENT, UNCERTAIN, SendLog
 from tracker.money import unconverted_warning
 from tracker.settings import Settings
@@ -103,6 +104,91 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class JobStatus:
+    """One scheduled job: its cron, its next run, its last run and failures in a row."""
+
+    job_id: str
+    cron: str
+    next_run: datetime | None
+    last_run: JobRun | None
+    failures: int
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values (times as ISO text with their offset)."""
+        run = self.last_run
+        return {
+            "job": self.job_id,
+            "cron": self.cron,
+            "next_run": self.next_run.isoformat() if self.next_run else None,
+            "last_run": None
+            if run is None
+            else {
+                "slot": run.slot.isoformat(),
+                "started_at": run.started_at.isoformat(),
+                "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+                "outcome": run.outcome,
+                "error": run.error,
+                "host": run.host,
+                "pid": run.pid,
+            },
+            "failures_in_a_row": self.failures,
+        }
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    """The scheduled jobs and the active scheduler (its last heartbeat)."""
+
+    jobs: list[JobStatus]
+    active: dict[str, Any] | None
+
+    @property
+    def failing(self) -> list[JobStatus]:
+        """Jobs whose newest finished run failed."""
+        return [j for j in self.jobs if j.failures]
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return {
+            "jobs": [j.as_json() for j in self.jobs],
+            "failing": [j.job_id for j in self.failing],
+            "active_scheduler": self.active,
+        }
+
+
+def schedule_status(
+    store: Store, planned: list[tuple[str, str, datetime | None]], zone: ZoneInfo
+) -> ScheduleStatus:
+    """Each planned job (id, cron, next run) with its last run and failures in a row, and
+    the active scheduler's heartbeat (times in ``zone``)."""
+    runs = last_runs(store)
+    jobs = []
+    for job_id, cron, next_run in planned:
+        run = runs.get(job_id)
+        if run is not None:
+            run = replace(
+                run,
+                slot=run.slot.astimezone(zone),
+                started_at=run.started_at.astimezone(zone),
+                ended_at=_local(run.ended_at, zone),
+            )
+        failures = consecutive_failures(store, job_id) if run is not None else 0
+        jobs.append(JobStatus(job_id, cron, _local(next_run, zone), run, failures))
+    beat = heartbeat(store)
+    active = (
+        None
+        if beat is None
+        else {
+            "host": beat.host,
+            "pid": beat.pid,
+            "since": beat.since.astimezone(zone).isoformat(),
+            "heartbeat_at": beat.beat_at.astimezone(zone).isoformat(),
+        }
+    )
+    return ScheduleStatus(jobs, active)
+
+
+@dataclass(frozen=True)
 class StoreStatus:
     """The store's URL (password hidden), the time zone of the times, every source."""
 
@@ -110,6 +196,7 @@ class StoreStatus:
     timezone: str
     sources: list[SourceStatus]
     mail: MailStatus = field(default_factory=lambda: MailStatus(None, []))
+    schedule: ScheduleStatus | None = None
 
     @property
     def orphans(self) -> list[str]:
@@ -124,6 +211,7 @@ class StoreStatus:
             "sources": [s.as_json() for s in self.sources],
             "orphans": self.orphans,
             "mail": self.mail.as_json(),
+            "schedule": self.schedule.as_json() if self.schedule else None,
         }
 
 

@@ -100,6 +100,9 @@ def test_jobs_exist_only_for_keys_set_with_explicit_ids() -> None:
     ("schedule", "message"),
     [
         ({"sync": "0 2 * *"}, "schedule.sync: '0 2 * *' is not a cron expression (5 fields"),
+        ({"sync": "0 0 2 * * * *"}, "schedule.sync: '0 0 2 * * * *' is not a cron expression"),
+        ({"digest": "0 7 * * 8"}, "schedule.digest: '0 7 * * 8': day of week '8' is not 0-7"),
+        ({"digest": "0 7 * * 5-1"}, "schedule.digest: '0 7 * * 5-1': day-of-week range '5-1' "),
         ({"digest": "0 7 * * FUNDAY"}, "schedule.digest: '0 7 * * FUNDAY': "),
         ({"snapshot": "61 2 * * *"}, "schedule.snapshot: '61 2 * * *': "),
         ({"sources": {"crm": "0 25 * * *"}}, "schedule.sources.crm: '0 25 * * *': "),
@@ -111,6 +114,44 @@ def test_bad_cron_is_a_configuration_error_naming_the_key(
     with pytest.raises(ConfigError) as caught:
         planned_jobs(settings(schedule))  # type: ignore[arg-type]
     assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("weekday", "expected_days"),
+    [
+        # 2026-12-06 is a Sunday; crontab: 0 and 7 Sunday, 1 Monday … 6 Saturday
+        ("0", ["Sun", "Sun", "Sun"]),
+        ("7", ["Sun", "Sun", "Sun"]),
+        ("1", ["Mon", "Mon", "Mon"]),
+        ("1-5", ["Mon", "Tue", "Wed"]),
+        ("5-7", ["Sun", "Fri", "Sat"]),
+        ("0,6", ["Sun", "Sat", "Sun"]),
+        ("*/3", ["Sun", "Wed", "Sat"]),  # 0, 3, 6
+        ("SUN", ["Sun", "Sun", "Sun"]),
+        ("mon-fri", ["Mon", "Tue", "Wed"]),
+    ],
+)
+def test_crontab_day_numbers_mean_what_crontab_means(
+    weekday: str, expected_days: list[str]
+) -> None:
+    [job] = planned_jobs(settings({"digest": f"0 7 * * {weekday}"}))  # type: ignore[arg-type]
+    start = datetime(2026, 12, 5, 12, 0, tzinfo=ZoneInfo("America/New_York"))  # a Saturday
+    runs = next_runs(job, start, 3)
+    assert [f"{r:%a}" for r in runs] == expected_days
+    assert {(r.hour, r.minute) for r in runs} == {(7, 0)}
+
+
+def test_six_fields_put_seconds_first() -> None:
+    [job] = planned_jobs(settings({"sync": "*/20 * * * * *"}))  # type: ignore[arg-type]
+    start = datetime(2026, 12, 5, 12, 0, 5, tzinfo=ZoneInfo("America/New_York"))
+    assert [f"{r:%H:%M:%S}" for r in next_runs(job, start, 4)] == [
+        "12:00:20",
+        "12:00:40",
+        "12:01:00",
+        "12:01:20",
+    ]
+    [daily] = planned_jobs(settings({"sync": "0 2 * * *"}))  # type: ignore[arg-type]
+    assert {f"{r:%H:%M:%S}" for r in next_runs(daily, start, 3)} == {"02:00:00"}
 
 
 @pytest.mark.parametrize(

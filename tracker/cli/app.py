@@ -19,7 +19,8 @@ import typer
 from typer.core import TyperGroup
 
 from tracker.cli.common import AppState
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, UsageError
+from tracker.logs import setup_logging
 from tracker.runtime import tune_gc_for_batch_work
 
 
@@ -71,7 +72,9 @@ class TrackerGroup(TyperGroup):
 
 
 #: options of ``tracker`` itself, which must come before the command
-GLOBAL_OPTIONS = frozenset({"--config", "-c", "--verbose", "-v", "--quiet", "-q", "--version"})
+GLOBAL_OPTIONS = frozenset(
+    {"--config", "-c", "--verbose", "-v", "--quiet", "-q", "--version", "--log-format"}
+)
 
 EXIT_CODES = (
     "Exit codes: 0 ok; 1 error; 2 usage or configuration error; 3 partial (some sources "
@@ -124,6 +127,12 @@ def _global_options(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs and tracebacks."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and results."),
+    log_format: str = typer.Option(
+        "human",
+        "--log-format",
+        metavar="FORMAT",
+        help="Logs on stderr: human, or json (one object per line, with job and source).",
+    ),
     _show_version: bool = typer.Option(
         False,
         "--version",
@@ -135,9 +144,11 @@ def _global_options(
     """Sync deals from your CRMs, compute sales metrics and compare them with goals."""
     ctx.obj = AppState(config=config, verbose=verbose, quiet=quiet)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
-    handler = CurrentStderrHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    try:
+        setup_logging(level, log_format.strip().lower(), CurrentStderrHandler())
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
     for chatty in ("matplotlib", "PIL"):  # font and image decoding internals, even with -v
         logging.getLogger(chatty).setLevel(max(level, logging.INFO))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from tracker.logs import hide_secrets
 from tracker.settings import DEFAULT_CONFIG_NAME, Settings, load_settings
 from tracker.store import Store
 from tracker.wording import plural
@@ -50,6 +51,7 @@ class AppState:
             from connectors.registry import settings_models
 
             self._settings = load_settings(self.config_path, settings_models())
+            hide_secrets(self._settings)
         return self._settings
 
     def store(self, *, ready: bool = True) -> Store:

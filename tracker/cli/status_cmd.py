@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from jobs.scheduler import next_runs, planned_jobs
 from tracker.cli.common import AppState, state
 from tracker.errors import UsageError
-from tracker.status import MailStatus, RunStatus, SourceStatus, build_status
+from tracker.jobruns import heartbeat
+from tracker.status import (
+    MailStatus,
+    RunStatus,
+    ScheduleStatus,
+    SourceStatus,
+    build_status,
+    schedule_status,
+)
 from tracker.wording import plural, unknown_name
 
 FORMATS = ("table", "json")
@@ -33,7 +43,8 @@ def status(
     ),
 ) -> None:
     """Show, per source: the deals, accounts, owners and line items the store holds, then
-    the last sync (when, outcome, what it changed), the age of the data and any warning."""
+    the last sync (when, outcome, what it changed), the age of the data and any warning;
+    the last digest sent; each scheduled job's next and last run, and failing jobs."""
     output_format = output_format.strip().lower()
     if output_format not in FORMATS:
         raise UsageError(unknown_name("format", output_format, FORMATS))
@@ -41,7 +52,15 @@ def status(
     if rejects is not None:
         _print_rejects(st, rejects, output_format)
         return
-    report = build_status(st.settings, st.store(), datetime.now(UTC))
+    now = datetime.now(UTC)
+    store = st.store()
+    report = build_status(st.settings, store, now)
+    planned = [
+        (job.id, job.cron, next(iter(next_runs(job, now, 1)), None))
+        for job in planned_jobs(st.settings)
+    ]
+    if planned or heartbeat(store) is not None:
+        report = replace(report, schedule=schedule_status(store, planned, st.settings.tracker.tz))
     if output_format == "json":
         st.out.print_json(json.dumps(report.as_json()))
         return
@@ -56,6 +75,45 @@ def status(
         )
         st.out.print(_block(source))
     _print_mail(st, report.mail)
+    if report.schedule is not None:
+        _print_schedule(st, report.schedule)
+
+
+def _print_schedule(st: AppState, schedule: ScheduleStatus) -> None:
+    st.out.print()
+    st.out.print("schedule", style="bold")
+    active = schedule.active
+    if active is None:
+        st.out.print("  scheduler: never ran (`tracker scheduler run`)", highlight=False)
+    else:
+        beat = _when_exact(datetime.fromisoformat(active["heartbeat_at"]))
+        since = _when_exact(datetime.fromisoformat(active["since"]))
+        st.out.print(
+            f"  scheduler: host {active['host']}, pid {active['pid']}, since {since}; "
+            f"last heartbeat {beat}",
+            highlight=False,
+            markup=False,
+        )
+    for job in schedule.jobs:
+        nxt = _when_exact(job.next_run) if job.next_run else "none"
+        run = job.last_run
+        last = "never ran" if run is None else f"{_when_exact(run.started_at)}: {run.outcome}"
+        st.out.print(
+            f"  {job.job_id} ({job.cron}): next {nxt}; last {last}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for job in schedule.failing:
+        run = job.last_run
+        reason = run.error if run is not None and run.error else "no reason recorded"
+        st.out.print(
+            f"  failing: {job.job_id} failed {plural(job.failures, 'time')} in a row: {reason}",
+            style="bold yellow",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _print_mail(st: AppState, mail: MailStatus) -> None:
@@ -67,14 +125,14 @@ def _print_mail(st: AppState, mail: MailStatus) -> None:
         sent = mail.last_sent
         st.out.print(
             f"  last digest sent: {sent['period']} (as of {sent['slot']}) to "
-            f"{sent['recipient']} at {_when(sent['finished_at'])}",
+            f"{sent['recipient']} at {_when_exact(sent['finished_at'])}",
             highlight=False,
             markup=False,
         )
     for row in mail.uncertain:
         st.out.print(
             f"  delivery uncertain: {row['recipient']} ({row['period']}, as of {row['slot']}, "
-            f"started {_when(row['started_at'])}): check that mailbox, then "
+            f"started {_when_exact(row['started_at'])}): check that mailbox, then "
             f"`tracker email --resend --to {row['recipient']} --as-of {row['slot']}` "
             "if it never arrived",
             highlight=False,
@@ -85,6 +143,10 @@ def _print_mail(st: AppState, mail: MailStatus) -> None:
 
 def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M %z")
+
+
+def _when_exact(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %z")
 
 
 def _holds(holds: dict[str, int]) -> str:
