@@ -142,10 +142,11 @@ def _global_options(
     ),
 ) -> None:
     """Sync deals from your CRMs, compute sales metrics and compare them with goals."""
-    ctx.obj = AppState(config=config, verbose=verbose, quiet=quiet)
+    log_format = log_format.strip().lower()
+    ctx.obj = AppState(config=config, verbose=verbose, quiet=quiet, log_format=log_format)
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     try:
-        setup_logging(level, log_format.strip().lower(), CurrentStderrHandler())
+        setup_logging(level, log_format, CurrentStderrHandler())
     except UsageError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -31,6 +31,7 @@ class AppState:
     config: Path | None = None
     verbose: bool = False
     quiet: bool = False
+    log_format: str = "human"
     out: Console = field(default_factory=lambda: _console(stderr=False))
     err: Console = field(default_factory=lambda: _console(stderr=True))
     _settings: Settings | None = None

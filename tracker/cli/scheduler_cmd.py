@@ -16,6 +16,7 @@ from tracker.cli.common import state
 from tracker.errors import ConfigError
 from tracker.signals import stop_on_signals
 
+log = logging.getLogger("tracker.scheduler")
 scheduler_app = typer.Typer(
     help="The schedule of [schedule] (docs/operations.md).",
     no_args_is_help=True,
@@ -69,7 +70,10 @@ def run(ctx: typer.Context) -> None:
     store = st.store()
 
     def say(line: str) -> None:
-        typer.echo(line, err=True)
+        if st.log_format == "json":  # everything on stderr is then one JSON object a line
+            log.warning(line)
+        else:
+            typer.echo(line, err=True)
 
     daemon = Daemon(settings, store, say=say)
 
