@@ -50,13 +50,11 @@ class ContextFilter(logging.Filter):
         record.job = getattr(record, "job", None) or _job.get()
         record.source = getattr(record, "source", None) or _source.get()
         if self.secrets:
-            message = mask(record.getMessage(), self.secrets)
+            record.msg, record.args = mask(record.getMessage(), self.secrets), ()
             if record.exc_info and record.exc_info[1] is not None:
-                # a traceback may quote a secret: keep the exception's type only
-                message += f" ({type(record.exc_info[1]).__name__})"
-                record.exc_info = None
-                record.exc_text = None
-            record.msg, record.args = message, ()
+                # a traceback may quote a secret (in a message or a repr): masked as well
+                text = logging.Formatter().formatException(record.exc_info)
+                record.exc_text = mask(text, self.secrets)
         return True
 
 
@@ -82,7 +80,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[1] is not None:
             item["error_type"] = type(record.exc_info[1]).__name__
-            item["traceback"] = self.formatException(record.exc_info)
+            item["traceback"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(item, ensure_ascii=False, default=str)
 
 

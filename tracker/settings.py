@@ -308,7 +308,8 @@ class EmailSection(Strict):
 
 class ScheduleSection(Strict):
     """``[schedule]``: when the scheduler runs each job (cron: minute hour day month
-    weekday, in ``timezone``); a job exists only if its key is set (``docs/operations.md``)."""
+    weekday, crontab's day numbers: 0 or 7 Sunday; or 6 fields with seconds first; in
+    ``timezone``); a job exists only if its key is set (``docs/operations.md``)."""
 
     timezone: str | None = None
     """Time zone of the cron expressions (default: ``[tracker] timezone``)."""

@@ -51,18 +51,22 @@ def test_records_name_job_and_source_and_never_a_secret(
     lines = err.splitlines()
     if log_format == "json":
         items = [json.loads(line) for line in lines]
-        assert [(i["level"], i["job"], i["source"]) for i in items] == [
+        assert [(i["level"], i["job"], i["source"]) for i in items] == [  # one line each
             ("warning", "sync:crm", "crm"),
             ("error", "sync:crm", "crm"),
             ("info", None, None),
         ]
         assert items[0]["message"] == "calling with Bearer ***"
-        assert items[1]["message"] == "the call failed (RuntimeError)"
+        assert items[1]["message"] == "the call failed"
+        assert items[1]["error_type"] == "RuntimeError"
+        assert items[1]["traceback"].endswith("RuntimeError: 401 for token ***")
         assert all(i["time"].endswith("+00:00") for i in items)
     else:
         assert lines[0].endswith(" WARNING [sync:crm crm] calling with Bearer ***")
-        assert lines[1].endswith(" ERROR [sync:crm crm] the call failed (RuntimeError)")
-        assert lines[2].endswith(" INFO outside any job")
+        assert lines[1].endswith(" ERROR [sync:crm crm] the call failed")
+        assert lines[2] == "Traceback (most recent call last):"
+        assert "RuntimeError: 401 for token ***" in lines
+        assert lines[-1].endswith(" INFO outside any job")
 
 
 def test_an_unknown_log_format_is_a_usage_error() -> None:
