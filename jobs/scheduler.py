@@ -1,4 +1,4 @@
-"""The schedule of ``[schedule]`` on APScheduler 3.11 (the only APScheduler import).
+"""The schedule of ``[schedule]`` on APScheduler 3.11 (its triggers; ``jobs/daemon.py`` runs it).
 
 This module turns the configuration into jobs with explicit ids and DST-safe cron
 triggers, and says when each runs next (``tracker scheduler list``). A job exists only if

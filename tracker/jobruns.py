@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tracker.models import Alert, SchedulerHeartbeat
 from tracker.models import JobRun as JobRunRow
@@ -218,16 +219,25 @@ def _alert(row: Any) -> AlertState:
 
 
 def open_alert(store: Store, key: str, detail: str) -> bool:
-    """Raise alert ``key``; ``True`` when newly raised (not open already), so mail it once."""
+    """Raise alert ``key``; ``True`` when newly raised (not open already), so mail it once.
+
+    Safe under concurrency: of several processes raising it at once, one gets ``True``."""
     detail = one_line(detail, 2000)
-    with store.engine.begin() as conn:
-        row = conn.execute(select(_ALERTS).where(_ALERTS.c.key == key)).first()
-        if row is not None and row._mapping["cleared_at"] is None:
-            conn.execute(update(_ALERTS).where(_ALERTS.c.key == key).values(detail=detail))
-            return False
-        if row is not None:
-            conn.execute(delete(_ALERTS).where(_ALERTS.c.key == key))
-        conn.execute(insert(_ALERTS).values(key=key, raised_at=_now(), detail=detail))
+    try:
+        with store.writing() as conn:
+            query = select(_ALERTS.c.cleared_at).where(_ALERTS.c.key == key).with_for_update()
+            row = conn.execute(query).first()
+            where = _ALERTS.c.key == key
+            if row is not None and row.cleared_at is None:
+                conn.execute(update(_ALERTS).where(where).values(detail=detail))
+                return False
+            fresh = {"raised_at": _now(), "mailed_at": None, "cleared_at": None, "detail": detail}
+            if row is not None:
+                conn.execute(update(_ALERTS).where(where).values(**fresh))
+            else:
+                conn.execute(insert(_ALERTS).values(key=key, **fresh))
+    except IntegrityError:  # raised by another process between our read and our insert
+        return False
     return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,3 +95,30 @@ def test_alert_is_raised_once_until_cleared(store: Store) -> None:
     assert open_alert(store, "job:sync:hubspot", "failed again") is True
     (again,) = open_alerts(store)
     assert again.mailed_at is None and again.detail == "failed again"
+
+
+def _raise_at_once(store: Store, key: str, n: int) -> list[bool | BaseException]:
+    """``open_alert`` from ``n`` threads released together; each one's answer or error."""
+    start = threading.Barrier(n)
+    results: list[bool | BaseException] = []
+
+    def raise_it() -> None:
+        start.wait()
+        try:
+            results.append(open_alert(store, key, "data 30h old"))
+        except BaseException as exc:  # reported by the caller
+            results.append(exc)
+
+    threads = [threading.Thread(target=raise_it) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_an_alert_raised_by_many_at_once_is_new_for_one(store: Store) -> None:
+    for round_ in range(2):  # a new alert, then one raised again after it cleared
+        results = _raise_at_once(store, "stale:hubspot", 6)
+        assert sorted(results, key=str) == [False] * 5 + [True], f"round {round_}: {results}"
+        assert clear_alert(store, "stale:hubspot") is True

@@ -15,11 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from tests.csv_factory import write_config, write_csv
 from tests.jobs.conftest import Procs
 from tests.jobs.procs import rows, wait_until
 from tests.mail.smtp_server import Server, smtp_server
+from tracker.cli import app
+from tracker.jobruns import record_end, record_start
 from tracker.store import Store
 
 DEALS = 40
@@ -92,6 +95,17 @@ def test_jobs_fire_on_their_slots_with_json_logs_and_status(tmp_path: Path, proc
         socket.gethostname(),
         active.pid,
     )
+    # two failed runs in a row: tracker status names the failing job and why
+    for _ in range(2):
+        run = record_start(store, "sync", "sync", None, slots[-1] + timedelta(seconds=2))
+        record_end(store, run, "failed", error="export: file not found")
+    table = CliRunner().invoke(app, ["--config", str(config), "status"])
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert f"  scheduler: host {socket.gethostname()}, pid {active.pid}, since " in table.stdout
+    (job_line,) = [x for x in lines if x.startswith("  sync (*/2 * * * * *): next ")]
+    assert job_line.endswith(": failed")
+    assert "  failing: sync failed 2 times in a row: export: file not found" in lines
 
 
 def test_second_scheduler_is_a_standby_and_takes_over_after_kill_9(
@@ -116,6 +130,10 @@ def test_second_scheduler_is_a_standby_and_takes_over_after_kill_9(
     )
     assert took_over[0][3] - killed < timedelta(seconds=60)
     wait_until(lambda: len([r for r in runs(store, "sync") if r[2] == second.pid]) >= 2, 30, "2")
+    third = procs.start("third", config, "scheduler", "run")
+    third.wait_for(f"standby: the active scheduler is host {socket.gethostname()}, "
+                   f"pid {second.pid}, since ")  # fmt: skip
+    assert third.stop() == 0  # a standby stops at once
     assert second.stop() == 0
     done = runs(store, "sync")
     slots = Counter(r[0] for r in done)

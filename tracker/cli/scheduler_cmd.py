@@ -71,7 +71,7 @@ def run(ctx: typer.Context) -> None:
 
     def say(line: str) -> None:
         if st.log_format == "json":  # everything on stderr is then one JSON object a line
-            log.warning(line)
+            log.info(line)
         else:
             typer.echo(line, err=True)
 

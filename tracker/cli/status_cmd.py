@@ -93,6 +93,7 @@ def _print_schedule(st: AppState, schedule: ScheduleStatus) -> None:
             f"last heartbeat {beat}",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
     for job in schedule.jobs:
         nxt = _when_exact(job.next_run) if job.next_run else "none"
