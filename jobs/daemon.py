@@ -30,12 +30,13 @@ from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import and_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobs import service
 from jobs.scheduler import DstSafeCronTrigger, PlannedJob, planned_jobs
 from tracker.durations import parse_duration
 from tracker.jobruns import beat, heartbeat
-from tracker.locks import LockBusy, LockHolder, named_lock
+from tracker.locks import LockBusy, LockHolder, lock_holder, named_lock
 from tracker.settings import Settings
 from tracker.store import Store, create_store_engine
 from tracker.sync import clear_stop, request_stop
@@ -79,11 +80,19 @@ class KeepingJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
 
 
 class SlotExecutor(ThreadPoolExecutor):  # type: ignore[misc]
-    """A thread pool that tells each job run its scheduled fire time (its slot)."""
+    """A thread pool that tells each job run its scheduled fire time (its slot), and
+    starts it only while ``may_run()`` says this process still holds the lease."""
+
+    def __init__(self, max_workers: int, may_run: Callable[[], bool]) -> None:
+        super().__init__(max_workers)
+        self.may_run = may_run
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         def run(job: Job, alias: str, run_times: list[datetime], logger: str) -> list[Any]:
             events: list[Any] = []
+            if not self.may_run():
+                log.error("%s not started: this scheduler lost its lease", job.id)
+                return events
             for run_time in run_times:
                 service.set_slot(run_time)
                 try:
@@ -184,6 +193,7 @@ class Daemon:
         self.beat_every = beat_every
         self.retry_every = retry_every
         self._stop = threading.Event()
+        self._lost = threading.Event()
         self.planned = planned_jobs(settings)
         self.grace = int(parse_duration(settings.schedule.misfire_grace).total_seconds())
 
@@ -193,14 +203,17 @@ class Daemon:
         request_stop()
 
     def run(self) -> None:
-        """Wait for the lease (as a standby), then run the schedule until ``stop``."""
-        clear_stop()
+        """Wait for the lease (as a standby), then run the schedule until ``stop``; a
+        scheduler that loses its lease (its database connection ended) stops starting
+        jobs and is a standby again."""
         announced: list[LockHolder | None] = []
         while not self._stop.is_set():
+            clear_stop()
             try:
                 with named_lock(self.store, LEASE, wait=False) as me:
-                    self._active(me)
-                    return
+                    if self._active(me):
+                        return
+                announced.clear()
             except LockBusy as busy:
                 if announced != [busy.holder]:
                     announced[:] = [busy.holder]
@@ -221,7 +234,24 @@ class Daemon:
         except Exception as exc:  # the next beat retries; the lease is what counts
             log.warning("heartbeat not written: %s", type(exc).__name__)
 
-    def _active(self, me: LockHolder) -> None:
+    def _holding(self, me: LockHolder) -> bool:
+        """Whether this process still holds the lease (a PostgreSQL session lock ends with
+        its connection; a lock file cannot be lost)."""
+        if self.store.dialect != "postgresql":
+            return True
+        try:
+            holder = lock_holder(self.store, LEASE)
+        except SQLAlchemyError:
+            return False  # cannot tell: start nothing until it can
+        held = holder is not None and (holder.host, holder.pid) == (me.host[:40], me.pid)
+        if not held:
+            self._lost.set()
+        return held
+
+    def _active(self, me: LockHolder) -> bool:
+        """Run the schedule while holding the lease: ``True`` once stopped, ``False`` when
+        the lease was lost."""
+        self._lost.clear()
         self._beat(me)
         service.install(self.settings, self.store)
         jobstore = KeepingJobStore(
@@ -229,7 +259,7 @@ class Daemon:
         )
         scheduler = BackgroundScheduler(
             jobstores={"default": jobstore},
-            executors={"default": SlotExecutor(max_workers=4)},
+            executors={"default": SlotExecutor(4, lambda: self._holding(me))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.grace},
             timezone=self.settings.schedule.zone(self.settings.tracker),
         )
@@ -244,9 +274,15 @@ class Daemon:
             if not self._stop.is_set():
                 scheduler.resume()
             while not self._stop.wait(self.beat_every):
+                if self._lost.is_set() or not self._holding(me):
+                    break
                 self._beat(me)
             scheduler.pause()
         finally:
             request_stop()
             scheduler.shutdown(wait=True)
+        if self._lost.is_set() and not self._stop.is_set():
+            self.say("lost the scheduler lease (its database connection ended): standby again")
+            return False
         self.say("scheduler stopped: lease released")
+        return True

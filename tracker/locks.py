@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.errors import SourceError
 
@@ -136,9 +137,12 @@ def named_lock(store: Store, name: str, *, wait: bool = True) -> Iterator[LockHo
             try:
                 yield me
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
-                conn.execute(text("SELECT set_config('application_name', '', false)"))
-                conn.commit()
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
+                    conn.execute(text("SELECT set_config('application_name', '', false)"))
+                    conn.commit()
+                except SQLAlchemyError:  # the connection ended: the server released the lock
+                    conn.invalidate()
         return
     path = _lock_file(store, name)
     if path is None:

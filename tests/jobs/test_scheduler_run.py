@@ -14,15 +14,17 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from tests.csv_factory import write_config, write_csv
 from tests.jobs.conftest import Procs
-from tests.jobs.procs import rows, wait_until
+from tests.jobs.procs import Tracker, rows, wait_until
 from tests.mail.smtp_server import Server, smtp_server
 from tracker.cli import app
 from tracker.jobruns import record_end, record_start
+from tracker.locks import lock_holder
 from tracker.store import Store
 
 DEALS = 40
@@ -108,16 +110,27 @@ def test_jobs_fire_on_their_slots_with_json_logs_and_status(tmp_path: Path, proc
     assert "  failing: sync failed 2 times in a row: export: file not found" in lines
 
 
-def test_second_scheduler_is_a_standby_and_takes_over_after_kill_9(
-    store_url: str, tmp_path: Path, procs: Procs
-) -> None:
-    config = scheduled_config(tmp_path, store_url, 'sync = "*/2 * * * * *"')
-    store = Store(store_url)
+def standby_line(active: Tracker) -> str:
+    """What a standby says about ``active``."""
+    return f"standby: the active scheduler is host {socket.gethostname()}, pid {active.pid}, "
+
+
+def active_and_standby(
+    store_url: str, folder: Path, procs: Procs
+) -> tuple[Store, Path, Tracker, Tracker]:
+    """A store syncing every 2 s: its active scheduler, then a standby that saw it."""
+    config = scheduled_config(folder, store_url, 'sync = "*/2 * * * * *"')
     first = procs.start("first", config, "scheduler", "run")
     first.wait_for("active scheduler")
     second = procs.start("second", config, "scheduler", "run")
-    second.wait_for(f"standby: the active scheduler is host {socket.gethostname()}, "
-                    f"pid {first.pid}, since ")  # fmt: skip
+    second.wait_for(standby_line(first))
+    return Store(store_url), config, first, second
+
+
+def test_second_scheduler_is_a_standby_and_takes_over_after_kill_9(
+    store_url: str, tmp_path: Path, procs: Procs
+) -> None:
+    store, config, first, second = active_and_standby(store_url, tmp_path, procs)
     wait_until(lambda: len(runs(store, "sync")) >= 3, 30, "3 runs by the active scheduler")
     assert {r[2] for r in runs(store, "sync")} == {first.pid}
     first.kill()
@@ -131,8 +144,7 @@ def test_second_scheduler_is_a_standby_and_takes_over_after_kill_9(
     assert took_over[0][3] - killed < timedelta(seconds=60)
     wait_until(lambda: len([r for r in runs(store, "sync") if r[2] == second.pid]) >= 2, 30, "2")
     third = procs.start("third", config, "scheduler", "run")
-    third.wait_for(f"standby: the active scheduler is host {socket.gethostname()}, "
-                   f"pid {second.pid}, since ")  # fmt: skip
+    third.wait_for(standby_line(second))
     assert third.stop() == 0  # a standby stops at once
     assert second.stop() == 0
     done = runs(store, "sync")
@@ -208,3 +220,31 @@ def test_an_unreadable_job_row_is_rebuilt_from_the_config(tmp_path: Path, procs:
     assert set(jobs) == {"sync", "snapshot"}
     state = pickle.loads(jobs["sync"])
     assert (state["id"], state["args"]) == ("sync", ("sync", ""))
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # a lock file is never lost
+def test_a_scheduler_that_loses_its_postgresql_lease_stops_starting_jobs(
+    store_url: str, tmp_path: Path, procs: Procs
+) -> None:
+    store, _, first, second = active_and_standby(store_url, tmp_path, procs)
+    wait_until(lambda: runs(store, "sync"), 30, "a run by the active scheduler")
+    holder = lock_holder(store, "scheduler")
+    assert holder is not None and holder.pid == first.pid
+    with store.engine.connect() as conn:  # the network drops the lease's connection
+        ended = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": f"tracker-lock {socket.gethostname()[:40]} {first.pid}"},
+        ).all()
+    assert ended == [(True,)]
+    lost = datetime.now(UTC)
+    second.wait_for("active scheduler: host", timeout=30)
+    first.wait_for("lost the scheduler lease (its database connection ended): standby again")
+    first.wait_for(standby_line(second))
+    wait_until(lambda: [r for r in runs(store, "sync") if r[2] == second.pid], 30, "a run")
+    assert first.stop() == 0 and second.stop() == 0
+    done = runs(store, "sync")
+    assert max(Counter(r[0] for r in done).values()) == 1  # no slot ran twice
+    assert all(r[2] == second.pid for r in done if r[3] > lost + timedelta(seconds=1))
