@@ -85,10 +85,10 @@ class JsonFormatter(logging.Formatter):
 
 
 class HumanFormatter(logging.Formatter):
-    """``2026-12-05 07:00:01 INFO [digest] message`` (job and source when set)."""
+    """``WARNING connectors.retry: [sync:hubspot hubspot] message`` (job and source when set)."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(context)s%(message)s", "%Y-%m-%d %H:%M:%S")
+        super().__init__("%(levelname)s %(name)s: %(context)s%(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as a human line."""

@@ -62,11 +62,11 @@ def test_records_name_job_and_source_and_never_a_secret(
         assert items[1]["traceback"].endswith("RuntimeError: 401 for token ***")
         assert all(i["time"].endswith("+00:00") for i in items)
     else:
-        assert lines[0].endswith(" WARNING [sync:crm crm] calling with Bearer ***")
-        assert lines[1].endswith(" ERROR [sync:crm crm] the call failed")
+        assert lines[0] == "WARNING tracker.test: [sync:crm crm] calling with Bearer ***"
+        assert lines[1] == "ERROR tracker.test: [sync:crm crm] the call failed"
         assert lines[2] == "Traceback (most recent call last):"
         assert "RuntimeError: 401 for token ***" in lines
-        assert lines[-1].endswith(" INFO outside any job")
+        assert lines[-1] == "INFO tracker.test: outside any job"
 
 
 def test_an_unknown_log_format_is_a_usage_error() -> None:
