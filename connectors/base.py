@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from tracker.checks import FAIL, PASS, Check
+from tracker.errors import TrackerError
 from tracker.records import Batch, JsonDict
 from tracker.settings import SourceSettings, TrackerSection
 
@@ -55,6 +57,17 @@ class Connector(ABC):
 
     def check(self) -> None:  # noqa: B027  (optional hook, nothing to check by default)
         """Fail fast (``ConfigError``/``SourceError``) before any batch: secrets, paths."""
+
+    def diagnose(self) -> list[Check]:
+        """The source's lines of ``tracker doctor``: its credentials (one cheap call, with
+        the API budget left when the source reports it) and its mapped fields. This
+        default runs ``check``; kinds with an API override it."""
+        name = f"source {self.name}"
+        try:
+            self.check()
+        except TrackerError as exc:
+            return [Check(name, FAIL, str(exc), f"fix [sources.{self.name}] as the error says")]
+        return [Check(name, PASS, f"{self.kind}: readable, every mapped field present")]
 
     @abstractmethod
     def batches(self, cursor: JsonDict | None) -> Iterator[Batch]:

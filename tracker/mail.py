@@ -220,6 +220,44 @@ class SmtpSender:
             self._smtp = None
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What ``probe`` established: the server, the TLS in use, the user AUTH accepted."""
+
+    where: str
+    security: str
+    user: str | None
+
+    def describe(self) -> str:
+        """``smtp.example.com:587 reachable, STARTTLS ok, AUTH ok as bot``."""
+        tls = {"starttls": "STARTTLS ok", "ssl": "implicit TLS ok", "none": "no TLS"}
+        auth = f"AUTH ok as {self.user}" if self.user else "no AUTH configured"
+        return f"{self.where} reachable, {tls[self.security]}, {auth}"
+
+
+def probe(settings: EmailSection) -> Probe:
+    """Connect, TLS and AUTH exactly as a send would, say NOOP and QUIT: no mail is sent.
+
+    Raises ``MailError`` naming what failed and the key to fix (never the password)."""
+    sender = SmtpSender(settings)
+    sender.connect()
+    try:
+        smtp = sender._smtp
+        assert smtp is not None
+        code, text = smtp.noop()
+        if code != 250:
+            reply = _reply_text(code, text)
+            raise MailError(f"SMTP server {sender.where} answered NOOP with {reply}")
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(
+            f"SMTP server {sender.where} dropped the connection after AUTH: {_describe(exc)}"
+        ) from None
+    finally:
+        sender.close()
+    user = settings.username if settings.password is not None else None
+    return Probe(sender.where, settings.security, user)
+
+
 def international(message: EmailMessage) -> bool:
     """True when an address is not ASCII (an EAI address such as zoë@example.com): the
     message must then go as SMTPUTF8, its headers in UTF-8."""

@@ -186,6 +186,7 @@ class HubSpotClient:
         self.search_bucket = search_bucket(limits.search_per_second)
         self.general_bucket = general_bucket(limits.requests_per_10s)
         self.calls = 0
+        self.last_headers: Any = {}  # of the last response, for the rate-limit headers
         self._count_lock = threading.Lock()
         self.waits = WaitBudget(settings.retry.max_wait_seconds)
 
@@ -205,6 +206,7 @@ class HubSpotClient:
                 if decoded is None:
                     raise
                 raise decoded from None
+            self.last_headers = resp.headers
             try:
                 return decode(resp.data)
             except ValueError:
@@ -259,6 +261,17 @@ class HubSpotClient:
                 f"attempts; lower {key}.rate_limits or retry later"
             )
         return SourceError(f"HubSpot {what} failed: HTTP {exc.status}: {exc.message}")
+
+    def daily_budget(self) -> tuple[int, int] | None:
+        """(remaining, total) of the daily API limit from the last response's
+        ``X-HubSpot-RateLimit-Daily(-Remaining)`` headers; None when HubSpot sent none
+        (OAuth apps are told only once the limit is exceeded)."""
+        try:
+            total = int(self.last_headers.get("X-HubSpot-RateLimit-Daily", ""))
+            left = int(self.last_headers.get("X-HubSpot-RateLimit-Daily-Remaining", ""))
+        except ValueError:
+            return None
+        return left, total
 
     # ------------------------------------------------------------------ endpoints
 

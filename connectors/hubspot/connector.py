@@ -37,10 +37,12 @@ from connectors.base import Connector, SyncContext
 from connectors.feed import ThreadedFeed
 from connectors.hubspot.activities import ActivityReader
 from connectors.hubspot.client import ASSOCIATION_BATCH_LIMIT, HubSpotClient
+from connectors.hubspot.diagnose import diagnose
 from connectors.hubspot.mapping import Mapper, merged_ids, stage_map
 from connectors.hubspot.reader import Chunk, DealReader
 from connectors.hubspot.search import Position, changed_since, latest_stamp
 from connectors.hubspot.settings import HubSpotSourceSettings
+from tracker.checks import Check
 from tracker.errors import SourceError
 from tracker.records import AccountRecord, Batch, DealRecord, JsonDict, OwnerRecord
 from tracker.settings import SourceSettings
@@ -100,6 +102,12 @@ class HubSpotConnector(Connector):
     def check(self) -> None:
         """The token is readable (no network call: that happens at sync start)."""
         _ = self.client
+
+    def diagnose(self) -> list[Check]:
+        """``tracker doctor``: the token (a read of the deal properties), the daily budget
+        from the rate-limit headers, every mapped property (``diagnose.py``)."""
+        wanted = Mapper(self.hs, self.context.tracker, {}).required_properties()
+        return diagnose(self.name, lambda: self.client, wanted)
 
     # ------------------------------------------------------------------ batches
 

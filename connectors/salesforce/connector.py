@@ -44,6 +44,7 @@ from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.composite import Read, ask_deleted, ask_describe, ask_query
 from connectors.salesforce.currency import OrgRates
 from connectors.salesforce.deletions import live_ids, read_deleted_log
+from connectors.salesforce.diagnose import diagnose
 from connectors.salesforce.mapping import (
     FieldPlan,
     Record,
@@ -67,6 +68,7 @@ from connectors.salesforce.streams import (
     keyset_soql,
     lower_bound,
 )
+from tracker.checks import Check
 from tracker.errors import ConfigError
 from tracker.records import Batch, JsonDict
 from tracker.settings import SourceSettings
@@ -123,6 +125,12 @@ class SalesforceConnector(Connector):
             raise ConfigError(
                 f"sources.{self.name}.private_key_file: {s.private_key_file} not found"
             )
+
+    def diagnose(self) -> list[Check]:
+        """``tracker doctor``: credentials through ``limits/`` (the API budget left today),
+        then the mapped fields against describe (``diagnose.py``)."""
+        client = SalesforceClient(self.name, self.sf_settings, session=self._session)
+        return diagnose(self.name, self.sf_settings, client, self.check)
 
     # -- the sync
 

@@ -206,30 +206,41 @@ class FieldPlan:
         return out
 
 
-def check_fields(
-    source: str, describes: dict[str, Record], plan: FieldPlan, mapped: dict[str, str | None]
-) -> None:
-    """Stop (``SourceError``) naming the config key when a mapped field is not in describe."""
+def field_problems(
+    source: str, describes: dict[str, Record], mapped: dict[str, str | None]
+) -> list[str]:
+    """One message per standard field the API user cannot read and per mapped field that
+    does not exist (naming its config key), from the objects' describes."""
     names = {obj: _field_names(body) for obj, body in describes.items()}
-    for obj, needed in REQUIRED.items():
-        for name in needed:
-            if name.lower() not in names[obj]:
-                raise SourceError(
-                    f"Salesforce: field {obj}.{name} is not readable by the API user "
-                    "(describe); grant read access to it (see docs/salesforce.md)"
-                )
+    out = [
+        f"Salesforce: field {obj}.{name} is not readable by the API user "
+        "(describe); grant read access to it (see docs/salesforce.md)"
+        for obj, needed in REQUIRED.items()
+        for name in needed
+        if name.lower() not in names[obj]
+    ]
     for key, value in mapped.items():
         if value is None:
             continue
         obj = MAPPED_ON[key]
         if value.lower() not in names[obj]:
             shown = "Owner" if obj == "User" else obj
-            raise SourceError(
+            out.append(
                 f"sources.{source}.fields.{key}: field {shown}.{value} does not exist "
                 f"(describe of {obj}); check the API name (custom fields end in __c) and "
                 "the API user's field-level security"
             )
-    plan.multi_currency = "currencyisocode" in names["Opportunity"]
+    return out
+
+
+def check_fields(
+    source: str, describes: dict[str, Record], plan: FieldPlan, mapped: dict[str, str | None]
+) -> None:
+    """Stop (``SourceError``) naming the config key when a mapped field is not in describe."""
+    problems = field_problems(source, describes, mapped)
+    if problems:
+        raise SourceError(problems[0])
+    plan.multi_currency = "currencyisocode" in _field_names(describes["Opportunity"])
 
 
 def calculated_fields(describe: Record) -> set[str]:
