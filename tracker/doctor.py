@@ -9,7 +9,7 @@ mail sent), the age of each source's data, and the scheduler's heartbeat.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -17,13 +17,17 @@ from sqlalchemy.engine import make_url
 from tracker.checks import FAIL, PASS, WARN, Check
 from tracker.durations import describe_duration
 from tracker.errors import ConfigError, MailError, StoreError
+from tracker.jobruns import heartbeat
 from tracker.mail import probe
 from tracker.settings import Settings
-from tracker.status import build_status, freshness
+from tracker.status import build_status, data_age, freshness
 from tracker.store import Store
 
 UPGRADE_FIX = "run `tracker db upgrade`"
 SCHEDULE_KEYS = ("sync", "reconcile", "snapshot", "digest")
+HEARTBEAT_STALE = timedelta(minutes=3)
+"""A heartbeat older than this: no scheduler holds the lease (a standby takes over within a
+minute, so a live one beats well within it)."""
 
 
 def config_failure(exc: ConfigError, path: Path) -> Check:
@@ -157,9 +161,15 @@ def scheduler_check(settings: Settings, store: Store, now: datetime) -> Check:
             "no [schedule] configured, so no scheduler is expected",
             "add a [schedule] and run `tracker scheduler run` (docs/operations.md)",
         )
-    return Check(
-        "scheduler",
-        FAIL,
-        "no scheduler heartbeat in the store",
-        "start `tracker scheduler run` (a systemd unit: docs/operations.md)",
-    )
+    start = "start `tracker scheduler run` (a systemd unit, a Deployment: docs/operations.md)"
+    beat = heartbeat(store)
+    if beat is None:
+        return Check("scheduler", FAIL, "no scheduler has ever run on this store", start)
+    age = now - beat.beat_at
+    who = f"{beat.host} (pid {beat.pid}) since {beat.since:%Y-%m-%d %H:%M %Z}"
+    seconds = max(int(age.total_seconds()), 0)
+    if age > HEARTBEAT_STALE:
+        last = data_age(beat.beat_at, now)
+        detail = f"no scheduler active: the last one, {who}, last beat {last}"
+        return Check("scheduler", FAIL, detail, start)
+    return Check("scheduler", PASS, f"active on {who}, heartbeat {seconds}s ago")

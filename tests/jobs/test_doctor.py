@@ -21,10 +21,12 @@ from sandbox import Sandbox
 from sandbox.standalone import config_toml
 from tests.mail.mail_fixtures import auth_lines, email_table
 from tests.mail.smtp_server import PASSWORD, Server, free_port, smtp_server
+from tracker import jobruns
 from tracker.cli import app
 from tracker.store import Store
 
 SF, HS = "sandbox-salesforce", "sandbox-hubspot"
+HEAD = Store("sqlite://").head_revision()
 GOAL = """
 [[goals]]
 id = "company-revenue"
@@ -155,7 +157,7 @@ def test_a_healthy_setup_passes_every_check_and_sends_no_mail(world: World, tmp_
         )
         assert total == budget.total
         assert budget.total - budget.used <= left <= budget.total - before - 1
-    assert "revision 0007" in checks["store"][1]
+    assert f"revision {HEAD}" in checks["store"][1]
     assert line(text, "store").startswith("ok    store: ")
     assert text.splitlines()[-1].endswith("0 failed")
 
@@ -287,7 +289,7 @@ def test_a_store_behind_the_schema_fails_with_the_upgrade_command(
     assert code == 1
     status, detail, fix = checks["store"]
     assert status == "fail"
-    assert detail.endswith("is at revision 0005, this tracker needs 0007")
+    assert detail.endswith(f"is at revision 0005, this tracker needs {HEAD}")
     assert fix == "run `tracker db upgrade`"
     assert checks["goals lint"][0] == checks[f"data freshness {SF}"][0] == "skip"
     # the doctor changed nothing: the store is still behind, and a missing file stays missing
@@ -342,3 +344,38 @@ def test_a_low_hubspot_budget_is_a_warning(world: World, tmp_path: Path) -> None
     assert status == "warn" and " of 250,000 requests" in detail
     assert fix is not None
     assert code == 0  # a warning is not a failure
+
+
+SCHEDULE = '\n[schedule]\nsync = "0 2 * * *"\n'
+
+
+def test_a_schedule_without_a_live_scheduler_fails(world: World, tmp_path: Path) -> None:
+    store = copy_store(world.store, tmp_path / "beats.db")
+    config = write_config(world, tmp_path, store=store, extra=GOAL + SCHEDULE)
+    code, checks, text = doctor(config, world.env)
+    assert code == 1
+    status, detail, fix = checks["scheduler"]
+    assert (status, detail) == ("fail", "no scheduler has ever run on this store")
+    assert "tracker scheduler run" in (fix or "")
+    # a scheduler that beat ten minutes ago is gone
+    handle = Store(f"sqlite:///{store}")
+    since = datetime.now(UTC) - timedelta(hours=5)
+    jobruns.beat(handle, "host-a", 4242, since)
+    with handle.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE scheduler_heartbeat SET beat_at = ?",
+            ((datetime.now(UTC) - timedelta(minutes=10)).replace(tzinfo=None).isoformat(" "),),
+        )
+    code, checks, _ = doctor(config, world.env)
+    assert code == 1
+    status, detail, _ = checks["scheduler"]
+    assert status == "fail"
+    assert detail.startswith("no scheduler active: the last one, host-a (pid 4242) since ")
+    assert detail.endswith("last beat 10m ago")
+    # one that beat just now is active
+    jobruns.beat(handle, "host-b", 777, since)
+    handle.close()
+    code, checks, text = doctor(config, world.env)
+    assert code == 0, text
+    status, detail, _ = checks["scheduler"]
+    assert status == "pass" and detail.startswith("active on host-b (pid 777) since ")

@@ -31,16 +31,7 @@ def compose(
     date: datetime,
 ) -> EmailMessage:
     """The message for ``digest`` (text part, then HTML with its images inline)."""
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = header_safe(sender)
-    message["To"] = header_safe(digest.recipient)
-    if reply_to:
-        message["Reply-To"] = header_safe(reply_to)
-    message["Subject"] = header_safe(digest.subject)
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = header_safe(message_id)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
+    message = _headed(sender, digest.recipient, reply_to, digest.subject, message_id, date)
     message.set_content(digest.text, subtype="plain", charset="utf-8")
     message.add_alternative(digest.html, subtype="html", charset="utf-8")
     html = list(message.iter_parts())[1]
@@ -49,4 +40,35 @@ def compose(
         html.add_related(
             chart.data, maintype="image", subtype="png", cid=f"<{chart.cid}>", disposition="inline"
         )
+    return message
+
+
+def _headed(
+    sender: str,
+    recipient: str,
+    reply_to: str | None,
+    subject: str,
+    message_id: str,
+    date: datetime,
+) -> EmailMessage:
+    """An empty auto-generated message with its headers (each one line)."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = header_safe(sender)
+    message["To"] = header_safe(recipient)
+    if reply_to:
+        message["Reply-To"] = header_safe(reply_to)
+    message["Subject"] = header_safe(subject)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = header_safe(message_id)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    return message
+
+
+def compose_text(
+    *, sender: str, recipient: str, subject: str, text: str, message_id: str, date: datetime
+) -> EmailMessage:
+    """A plain-text, auto-generated message (the operational alerts)."""
+    message = _headed(sender, recipient, None, subject, message_id, date)
+    message.set_content(text, subtype="plain", charset="utf-8")
     return message
