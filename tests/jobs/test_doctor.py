@@ -379,3 +379,58 @@ def test_a_schedule_without_a_live_scheduler_fails(world: World, tmp_path: Path)
     assert code == 0, text
     status, detail, _ = checks["scheduler"]
     assert status == "pass" and detail.startswith("active on host-b (pid 777) since ")
+
+
+def test_a_store_never_migrated_fails_until_db_upgrade_on_each_database(
+    world: World, tmp_path: Path, store_url: str
+) -> None:
+    """A fresh database (a missing SQLite file, an empty PostgreSQL schema) fails with the
+    upgrade command; after `tracker db upgrade` the store line passes."""
+    sqlite = store_url.startswith("sqlite")
+    text = write_config(world, tmp_path).read_text()
+    config = tmp_path / "tracker.toml"
+    config.write_text(text.replace(f'url = "sqlite:///{world.store}"', f'url = "{store_url}"'))
+    code, checks, _ = doctor(config, world.env)
+    assert code == 1
+    status, detail, fix = checks["store"]
+    assert status == "fail"
+    if sqlite:
+        assert detail.endswith("store.db does not exist")
+    else:
+        assert detail.endswith(f"reachable but has no tracker schema (needs revision {HEAD})")
+    assert "tracker db upgrade" in (fix or "")
+    upgraded = CliRunner().invoke(app, ["--config", str(config), "db", "upgrade"], env=world.env)
+    assert upgraded.exit_code == 0, upgraded.stderr
+    _, checks, _ = doctor(config, world.env)
+    assert checks["store"][0] == "pass"
+    # never synced into this store: the freshness lines say so
+    assert checks[f"data freshness {SF}"][:2] == ("fail", "never synced successfully")
+
+
+def test_an_unreachable_database_fails_the_store_line(world: World, tmp_path: Path) -> None:
+    text = write_config(world, tmp_path).read_text()
+    config = tmp_path / "tracker.toml"
+    dead = f"postgresql+psycopg://tracker@127.0.0.1:{free_port()}/tracker"
+    config.write_text(text.replace(f'url = "sqlite:///{world.store}"', f'url = "{dead}"'))
+    code, checks, _ = doctor(config, world.env)
+    assert code == 1
+    status, detail, fix = checks["store"]
+    assert status == "fail" and detail.startswith("cannot open the store at postgresql")
+    assert "[store] url" in (fix or "")
+
+
+def test_a_csv_source_is_checked_through_its_file(world: World, tmp_path: Path) -> None:
+    from tests.csv_factory import write_config as csv_config
+    from tests.csv_factory import write_csv
+
+    export = write_csv(tmp_path / "deals.csv", 20)
+    config = csv_config(tmp_path, export, f"sqlite:///{world.store}")
+    _, checks, _ = doctor(config, world.env)
+    (name,) = [n for n in checks if n.startswith("source ")]
+    assert checks[name][0] == "pass"
+    export.unlink()
+    code, checks, _ = doctor(config, world.env)
+    assert code == 1
+    status, detail, fix = checks[name]
+    assert status == "fail" and "deals.csv" in detail
+    assert fix is not None and "[sources." in fix
