@@ -20,9 +20,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from tracker import jobruns
 from tracker.durations import describe_duration
-from tracker.errors import MailError
+from tracker.errors import MailError, TrackerError
 from tracker.mail import DeliveryFailed, SmtpSender
 from tracker.reports.message import compose_text, new_message_id
 from tracker.settings import Settings
@@ -89,7 +91,19 @@ def problems(settings: Settings, store: Store, now: datetime) -> list[Problem]:
 
 
 def after_run(settings: Settings, store: Store, now: datetime) -> AlertRound:
-    """Open, mail and clear alerts after a job run (the scheduler calls this)."""
+    """Open, mail and clear alerts after a job run (the scheduler calls this). A store
+    error is logged, not raised: the scheduler goes on, and the next run tries again."""
+    try:
+        return _round(settings, store, now)
+    except (TrackerError, SQLAlchemyError) as exc:
+        log.error(
+            "alerts not checked: %s",
+            type(exc).__name__ if isinstance(exc, SQLAlchemyError) else exc,
+        )
+        return AlertRound()
+
+
+def _round(settings: Settings, store: Store, now: datetime) -> AlertRound:
     current = {p.key: p for p in problems(settings, store, now)}
     done = AlertRound()
     for alert in jobruns.open_alerts(store):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs import tasks
+from jobs import alerts, tasks
 from jobs.digests import DigestQuery, send_digests
 from tracker.errors import TrackerError
 from tracker.jobruns import one_line, record_end, record_start
@@ -93,6 +93,7 @@ def run_job(kind: str, source: str = "") -> None:
         level = logging.INFO if done.outcome in ("ok", "skipped") else logging.WARNING
         reason = f": {one_line(done.error)}" if done.error else ""
         log.log(level, "ended %s%s", done.outcome, reason)
+        alerts.after_run(settings, store, datetime.now(UTC))  # mail ops_to once per problem
 
 
 def _sync_outcome(summary: SyncSummary) -> JobOutcome:

@@ -18,6 +18,7 @@ from tracker.checks import FAIL, PASS, WARN, Check
 from tracker.durations import describe_duration
 from tracker.errors import ConfigError, MailError, StoreError
 from tracker.jobruns import heartbeat
+from tracker.locks import lock_holder
 from tracker.mail import probe
 from tracker.settings import Settings
 from tracker.status import build_status, data_age, freshness
@@ -25,6 +26,8 @@ from tracker.store import Store
 
 UPGRADE_FIX = "run `tracker db upgrade`"
 SCHEDULE_KEYS = ("sync", "reconcile", "snapshot", "digest")
+SCHEDULER_LEASE = "scheduler"
+"""The named lock the active scheduler holds (``jobs.daemon.LEASE``)."""
 HEARTBEAT_STALE = timedelta(minutes=3)
 """A heartbeat older than this: no scheduler holds the lease (a standby takes over within a
 minute, so a live one beats well within it)."""
@@ -162,14 +165,20 @@ def scheduler_check(settings: Settings, store: Store, now: datetime) -> Check:
             "add a [schedule] and run `tracker scheduler run` (docs/operations.md)",
         )
     start = "start `tracker scheduler run` (a systemd unit, a Deployment: docs/operations.md)"
+    holder = lock_holder(store, SCHEDULER_LEASE)
     beat = heartbeat(store)
-    if beat is None:
-        return Check("scheduler", FAIL, "no scheduler has ever run on this store", start)
-    age = now - beat.beat_at
-    who = f"{beat.host} (pid {beat.pid}) since {beat.since:%Y-%m-%d %H:%M %Z}"
-    seconds = max(int(age.total_seconds()), 0)
-    if age > HEARTBEAT_STALE:
+    if holder is None:
+        if beat is None:
+            return Check("scheduler", FAIL, "no scheduler has ever run on this store", start)
+        who = f"host {beat.host}, pid {beat.pid}"
         last = data_age(beat.beat_at, now)
-        detail = f"no scheduler active: the last one, {who}, last beat {last}"
+        detail = f"no scheduler holds the lease: the last one ({who}) beat {last}"
         return Check("scheduler", FAIL, detail, start)
-    return Check("scheduler", PASS, f"active on {who}, heartbeat {seconds}s ago")
+    age = now - beat.beat_at if beat is not None else None
+    if age is None or age > HEARTBEAT_STALE:
+        last = "never" if beat is None else data_age(beat.beat_at, now)
+        detail = f"the lease is held ({holder.describe()}) but the last heartbeat was {last}"
+        fix = "the scheduler looks hung: restart it (systemctl restart tracker-scheduler)"
+        return Check("scheduler", FAIL, detail, fix)
+    seconds = max(int(age.total_seconds()), 0)
+    return Check("scheduler", PASS, f"active: {holder.describe()}; heartbeat {seconds}s ago")

@@ -7,6 +7,7 @@ and its line, its fix and the exit code are asserted."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ from typer.testing import CliRunner
 
 from sandbox import Sandbox
 from sandbox.standalone import config_toml
+from tests.jobs.scheduler_process import start, wait_until_active
 from tests.mail.mail_fixtures import auth_lines, email_table
 from tests.mail.smtp_server import PASSWORD, Server, free_port, smtp_server
 from tracker import jobruns
 from tracker.cli import app
+from tracker.doctor import SCHEDULER_LEASE
+from tracker.locks import named_lock
 from tracker.store import Store
 
 SF, HS = "sandbox-salesforce", "sandbox-hubspot"
@@ -349,36 +353,65 @@ def test_a_low_hubspot_budget_is_a_warning(world: World, tmp_path: Path) -> None
 SCHEDULE = '\n[schedule]\nsync = "0 2 * * *"\n'
 
 
-def test_a_schedule_without_a_live_scheduler_fails(world: World, tmp_path: Path) -> None:
+def test_the_scheduler_line_follows_a_real_scheduler_process(world: World, tmp_path: Path) -> None:
+    """None ever ran: fail. `tracker scheduler run` running: pass, naming its pid. Killed
+    with -9: the lease is free again, fail naming the last one."""
     store = copy_store(world.store, tmp_path / "beats.db")
     config = write_config(world, tmp_path, store=store, extra=GOAL + SCHEDULE)
-    code, checks, text = doctor(config, world.env)
+    code, checks, _ = doctor(config, world.env)
     assert code == 1
     status, detail, fix = checks["scheduler"]
     assert (status, detail) == ("fail", "no scheduler has ever run on this store")
     assert "tracker scheduler run" in (fix or "")
-    # a scheduler that beat ten minutes ago is gone
+    process = start(["--config", str(config), "scheduler", "run"], {**os.environ, **world.env})
     handle = Store(f"sqlite:///{store}")
-    since = datetime.now(UTC) - timedelta(hours=5)
-    jobruns.beat(handle, "host-a", 4242, since)
-    with handle.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "UPDATE scheduler_heartbeat SET beat_at = ?",
-            ((datetime.now(UTC) - timedelta(minutes=10)).replace(tzinfo=None).isoformat(" "),),
-        )
+    try:
+        wait_until_active(handle, process)
+        code, checks, text = doctor(config, world.env)
+        assert code == 0, text
+        status, detail, _ = checks["scheduler"]
+        assert status == "pass"
+        assert f"pid {process.pid}" in detail and "heartbeat " in detail
+    finally:
+        process.kill()
+        process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
     code, checks, _ = doctor(config, world.env)
     assert code == 1
     status, detail, _ = checks["scheduler"]
     assert status == "fail"
-    assert detail.startswith("no scheduler active: the last one, host-a (pid 4242) since ")
-    assert detail.endswith("last beat 10m ago")
-    # one that beat just now is active
-    jobruns.beat(handle, "host-b", 777, since)
+    assert detail.startswith("no scheduler holds the lease: the last one (host ")
+    assert f"pid {process.pid})" in detail
     handle.close()
-    code, checks, text = doctor(config, world.env)
-    assert code == 0, text
-    status, detail, _ = checks["scheduler"]
-    assert status == "pass" and detail.startswith("active on host-b (pid 777) since ")
+
+
+def test_a_lease_held_without_heartbeats_is_a_hung_scheduler(world: World, tmp_path: Path) -> None:
+    store = copy_store(world.store, tmp_path / "hung.db")
+    config = write_config(world, tmp_path, store=store, extra=GOAL + SCHEDULE)
+    handle = Store(f"sqlite:///{store}")
+    since = datetime.now(UTC) - timedelta(hours=5)
+    with named_lock(handle, SCHEDULER_LEASE, wait=False) as me:
+        jobruns.beat(handle, me.host, me.pid, since)
+        with handle.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE scheduler_heartbeat SET beat_at = ?",
+                ((datetime.now(UTC) - timedelta(minutes=10)).replace(tzinfo=None).isoformat(" "),),
+            )
+        code, checks, _ = doctor(config, world.env)
+    handle.close()
+    assert code == 1
+    status, detail, fix = checks["scheduler"]
+    assert status == "fail"
+    assert detail.startswith(f"the lease is held (host {me.host}, pid {me.pid}")
+    assert detail.endswith("but the last heartbeat was 10m ago")
+    assert "restart" in (fix or "")
+
+
+def test_the_doctor_watches_the_lease_the_scheduler_takes() -> None:
+    from jobs.daemon import LEASE
+
+    assert SCHEDULER_LEASE == LEASE
 
 
 def test_a_store_never_migrated_fails_until_db_upgrade_on_each_database(
