@@ -62,6 +62,9 @@ class Budget:
     total: int
     used: int = 0
     secondly: int = 100
+    reports_daily: bool = True
+    """HubSpot: send the ``X-HubSpot-RateLimit-Daily(-Remaining)`` headers (private apps
+    get them; OAuth apps learn of the daily limit only once it is exceeded)."""
 
     @property
     def remaining(self) -> int:
@@ -116,9 +119,12 @@ class SandboxState:
         budget = self.budgets[api]
         if api == "salesforce":
             return {"Sforce-Limit-Info": f"api-usage={budget.used}/{budget.total}"}
-        return {
+        daily = {
             "X-HubSpot-RateLimit-Daily": str(budget.total),
             "X-HubSpot-RateLimit-Daily-Remaining": str(budget.remaining),
+        }
+        return {
+            **(daily if budget.reports_daily else {}),
             "X-HubSpot-RateLimit-Secondly": str(budget.secondly),
             "X-HubSpot-RateLimit-Secondly-Remaining": str(budget.secondly - 1),
             "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",

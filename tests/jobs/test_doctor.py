@@ -467,3 +467,20 @@ def test_a_csv_source_is_checked_through_its_file(world: World, tmp_path: Path) 
     status, detail, fix = checks[name]
     assert status == "fail" and "deals.csv" in detail
     assert fix is not None and "[sources." in fix
+
+
+def test_a_hubspot_app_without_daily_headers_gets_an_info_line(
+    world: World, tmp_path: Path
+) -> None:
+    budget = world.sandbox.state.budgets["hubspot"]
+    budget.reports_daily = False
+    try:
+        code, checks, _ = doctor(write_config(world, tmp_path), world.env)
+    finally:
+        budget.reports_daily = True
+    assert checks[f"source {HS} API budget"] == (
+        "info",
+        "daily budget not reported by HubSpot until exceeded",
+        None,
+    )
+    assert code == 0
