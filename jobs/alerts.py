@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker import jobruns
 from tracker.durations import describe_duration
 from tracker.errors import MailError, TrackerError
+from tracker.locks import named_lock
 from tracker.mail import DeliveryFailed, SmtpSender
 from tracker.reports.message import compose_text, new_message_id
 from tracker.settings import Settings
@@ -32,6 +33,7 @@ from tracker.store import Store, last_successful_syncs
 
 log = logging.getLogger(__name__)
 FAILURES_IN_A_ROW = 2
+ALERTS_LOCK = "alerts"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,10 @@ def after_run(settings: Settings, store: Store, now: datetime) -> AlertRound:
     """Open, mail and clear alerts after a job run (the scheduler calls this). A store
     error is logged, not raised: the scheduler goes on, and the next run tries again."""
     try:
-        return _round(settings, store, now)
+        # jobs run in several threads, and a standby may become active: one round at a
+        # time, so an alert is never mailed twice by two rounds seeing it unmailed
+        with named_lock(store, ALERTS_LOCK):
+            return _round(settings, store, now)
     except (TrackerError, SQLAlchemyError) as exc:
         log.error(
             "alerts not checked: %s",

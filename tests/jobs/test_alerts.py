@@ -207,3 +207,28 @@ def test_the_running_scheduler_mails_a_failing_job_once(server: Server, tmp_path
             process.wait()
         store.close()
     assert len(server.inbox.received) == 2 * len(OPS)
+
+
+def test_rounds_at_once_mail_an_alert_once(store: Store, server: Server, tmp_path: Path) -> None:
+    """Jobs end in several threads at once: their rounds never mail one alert twice."""
+    import threading
+
+    settings = settings_for(tmp_path, server)
+    now = datetime.now(UTC)
+    synced(store, "crm", now)
+    run_job(store, "sync", "failed")
+    run_job(store, "sync", "failed")
+    start = threading.Barrier(4)
+    mailed: list[list[str]] = []
+
+    def one_round() -> None:
+        start.wait()
+        mailed.append(after_run(settings, store, now).mailed)
+
+    threads = [threading.Thread(target=one_round) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(mailed) == [[], [], [], ["job:sync"]]
+    assert len(server.inbox.received) == len(OPS)
