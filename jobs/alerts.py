@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from jobs.scheduler import planned_jobs
 from tracker import jobruns
 from tracker.durations import describe_duration
 from tracker.errors import MailError, TrackerError
@@ -55,9 +56,13 @@ class AlertRound:
 
 
 def problems(settings: Settings, store: Store, now: datetime) -> list[Problem]:
-    """Every problem there is now: jobs failing twice in a row, stale sources."""
+    """Every problem there is now: scheduled jobs failing twice in a row (a job no
+    longer in ``[schedule]`` has none), stale sources."""
     found = []
+    scheduled = {job.id for job in planned_jobs(settings)}
     for job, last in sorted(jobruns.last_runs(store).items()):
+        if job not in scheduled:
+            continue
         failed = jobruns.consecutive_failures(store, job)
         if failed >= FAILURES_IN_A_ROW:
             error = next(
@@ -101,10 +106,9 @@ def after_run(settings: Settings, store: Store, now: datetime) -> AlertRound:
         with named_lock(store, ALERTS_LOCK):
             return _round(settings, store, now)
     except (TrackerError, SQLAlchemyError) as exc:
-        log.error(
-            "alerts not checked: %s",
-            type(exc).__name__ if isinstance(exc, SQLAlchemyError) else exc,
-        )
+        # a database error's text may carry the store's URL: its type says enough here
+        why = type(exc).__name__ if isinstance(exc, SQLAlchemyError) else str(exc)
+        log.error("alerts not checked: %s", why)
         return AlertRound()
 
 

@@ -35,7 +35,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield running
 
 
-def settings_for(tmp_path: Path, server: Server | None, port: int | None = None) -> Settings:
+SCHEDULE = '[schedule]\nsync = "0 2 * * *"\nsnapshot = "15 2 * * *"\ndigest = "0 7 * * MON"\n'
+
+
+def settings_for(
+    tmp_path: Path, server: Server | None, port: int | None = None, schedule: str = SCHEDULE
+) -> Settings:
     if server is None:  # no SMTP server configured
         mail = '[email]\nfrom = "tracker@example.com"\n'
     else:
@@ -44,7 +49,7 @@ def settings_for(tmp_path: Path, server: Server | None, port: int | None = None)
         assert server is not None
         mail = mail.replace(f"port = {server.port}", f"port = {port}")
     ops = ", ".join(f'"{a}"' for a in OPS)
-    text = f'{SOURCE}\n{mail}ops_to = [{ops}]\nmax_data_age = "36h"\n'
+    text = f'{SOURCE}\n{schedule}\n{mail}ops_to = [{ops}]\nmax_data_age = "36h"\n'
     path = tmp_path / "tracker.toml"
     path.write_text(text, encoding="utf-8")
     return load_settings(path, settings_models())
@@ -231,4 +236,17 @@ def test_rounds_at_once_mail_an_alert_once(store: Store, server: Server, tmp_pat
     for thread in threads:
         thread.join()
     assert sorted(mailed) == [[], [], [], ["job:sync"]]
+    assert len(server.inbox.received) == len(OPS)
+
+
+def test_a_job_taken_off_the_schedule_clears_its_alert(
+    store: Store, server: Server, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    synced(store, "crm", now)
+    run_job(store, "snapshot", "failed")
+    run_job(store, "snapshot", "failed")
+    assert after_run(settings_for(tmp_path, server), store, now).mailed == ["job:snapshot"]
+    without = settings_for(tmp_path, server, schedule='[schedule]\nsync = "0 2 * * *"\n')
+    assert after_run(without, store, now).cleared == ["job:snapshot"]
     assert len(server.inbox.received) == len(OPS)
