@@ -6,8 +6,7 @@ is sent on the next run."""
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from sqlalchemy import insert
 from connectors.registry import settings_models
 from jobs.alerts import after_run
 from tests.cli.test_report import SOURCE
+from tests.jobs.conftest import Procs
+from tests.jobs.procs import wait_until
 from tests.mail.mail_fixtures import auth_lines, email_table
 from tests.mail.smtp_server import PASSWORD, Server, free_port, smtp_server
 from tracker import jobruns
@@ -162,12 +163,13 @@ def test_without_an_smtp_server_nothing_is_sent_and_the_alert_stays_open(
     assert [(a.key, a.mailed_at) for a in alerts] == [("job:sync", None)]
 
 
-def test_the_running_scheduler_mails_a_failing_job_once(server: Server, tmp_path: Path) -> None:
+def test_the_running_scheduler_mails_a_failing_job_once(
+    server: Server, tmp_path: Path, procs: Procs
+) -> None:
     """A real `tracker scheduler run` firing a sync every two seconds: while its export
     is missing the job fails, and ops_to gets one mail after the second failure, no more
     while it keeps failing; the export back clears the alert; failing again mails again."""
     from tests.csv_factory import write_config, write_csv
-    from tests.jobs.scheduler_process import start, wait_until_active
 
     export = tmp_path / "deals.csv"
     store_url = f"sqlite:///{tmp_path / 'tracker.db'}"
@@ -178,38 +180,27 @@ def test_the_running_scheduler_mails_a_failing_job_once(server: Server, tmp_path
         fh.write(f"ops_to = [{ops}]\n")
     store = Store(store_url)
     store.ensure_ready()
-    process = start(["--config", str(config), "scheduler", "run"], dict(os.environ))
-
-    def wait_for(condition: Callable[[], bool], what: str, seconds: float = 40) -> None:
-        deadline = time.monotonic() + seconds
-        while not condition():
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, what
-            time.sleep(0.2)
+    scheduler = procs.start("scheduler", config, "scheduler", "run")
 
     def failures() -> int:
         return sum(r.outcome == "failed" for r in jobruns.recent_runs(store, "sync", 100))
 
     try:
-        wait_until_active(store, process)
-        wait_for(lambda: len(server.inbox.received) >= len(OPS), "no alert mail")
+        scheduler.wait_for("active scheduler: ")
+        wait_until(lambda: len(server.inbox.received) >= len(OPS), 40, "the alert mail")
         seen = failures()
         assert seen >= 2
-        wait_for(lambda: failures() >= seen + 2, "the job stopped failing")
+        wait_until(lambda: failures() >= seen + 2, 40, "two more failures")
         assert subjects(server) == [
             ("[tracker] ALERT: job sync failed 2 times in a row", [address]) for address in OPS
         ]
         write_csv(export, 30)
-        wait_for(lambda: not jobruns.open_alerts(store), "the alert was not cleared")
+        wait_until(lambda: not jobruns.open_alerts(store), 40, "the alert cleared")
         assert len(server.inbox.received) == len(OPS)
         export.unlink()
-        wait_for(lambda: len(server.inbox.received) >= 2 * len(OPS), "no second alert")
-        process.terminate()
-        assert process.wait(timeout=60) == 0
+        wait_until(lambda: len(server.inbox.received) >= 2 * len(OPS), 40, "a second alert")
+        assert scheduler.stop() == 0, scheduler.stderr
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
         store.close()
     assert len(server.inbox.received) == 2 * len(OPS)
 

@@ -7,7 +7,6 @@ and its line, its fix and the exit code are asserted."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from typer.testing import CliRunner
 
 from sandbox import Sandbox
 from sandbox.standalone import config_toml
-from tests.jobs.scheduler_process import start, wait_until_active
+from tests.jobs.conftest import Procs
+from tests.jobs.procs import wait_until
 from tests.mail.mail_fixtures import auth_lines, email_table
 from tests.mail.smtp_server import PASSWORD, Server, free_port, smtp_server
 from tracker import jobruns
@@ -353,7 +353,9 @@ def test_a_low_hubspot_budget_is_a_warning(world: World, tmp_path: Path) -> None
 SCHEDULE = '\n[schedule]\nsync = "0 2 * * *"\n'
 
 
-def test_the_scheduler_line_follows_a_real_scheduler_process(world: World, tmp_path: Path) -> None:
+def test_the_scheduler_line_follows_a_real_scheduler_process(
+    world: World, tmp_path: Path, procs: Procs
+) -> None:
     """None ever ran: fail. `tracker scheduler run` running: pass, naming its pid. Killed
     with -9: the lease is free again, fail naming the last one."""
     store = copy_store(world.store, tmp_path / "beats.db")
@@ -363,27 +365,23 @@ def test_the_scheduler_line_follows_a_real_scheduler_process(world: World, tmp_p
     status, detail, fix = checks["scheduler"]
     assert (status, detail) == ("fail", "no scheduler has ever run on this store")
     assert "tracker scheduler run" in (fix or "")
-    process = start(["--config", str(config), "scheduler", "run"], {**os.environ, **world.env})
+    scheduler = procs.start("scheduler", config, "scheduler", "run")
     handle = Store(f"sqlite:///{store}")
-    try:
-        wait_until_active(handle, process)
-        code, checks, text = doctor(config, world.env)
-        assert code == 0, text
-        status, detail, _ = checks["scheduler"]
-        assert status == "pass"
-        assert f"pid {process.pid}" in detail and "heartbeat " in detail
-    finally:
-        process.kill()
-        process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+    scheduler.wait_for("active scheduler: ")
+    wait_until(lambda: jobruns.heartbeat(handle), 30, "the first heartbeat")
+    code, checks, text = doctor(config, world.env)
+    assert code == 0, text
+    status, detail, _ = checks["scheduler"]
+    assert status == "pass"
+    assert f"pid {scheduler.pid}" in detail and "heartbeat " in detail
+    scheduler.kill()
     code, checks, _ = doctor(config, world.env)
+    handle.close()
     assert code == 1
     status, detail, _ = checks["scheduler"]
     assert status == "fail"
     assert detail.startswith("no scheduler holds the lease: the last one (host ")
-    assert f"pid {process.pid})" in detail
-    handle.close()
+    assert f"pid {scheduler.pid})" in detail
 
 
 def test_a_lease_held_without_heartbeats_is_a_hung_scheduler(world: World, tmp_path: Path) -> None:

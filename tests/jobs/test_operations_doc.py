@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
+from tests.jobs.conftest import Procs
 from tracker.cli import app
 from tracker.store import Store
 
@@ -220,54 +221,39 @@ def unit_setting(key: str) -> str:
 
 
 def documented(argv: list[str], config: Path) -> list[str]:
-    """A documented command run here: this Python's tracker, the test's config."""
-    assert argv[:2] == ["--config", "/etc/tracker/tracker.toml"] or argv[:2] == [
-        "--config",
-        "/config/tracker.toml",
-    ], argv
-    return [sys.executable, "-m", "tracker", "--config", str(config), *argv[2:]]
+    """A documented command's arguments, run here with the test's config."""
+    assert argv[:2] in (
+        ["--config", "/etc/tracker/tracker.toml"],
+        ["--config", "/config/tracker.toml"],
+    )
+    return argv[2:]
 
 
-def test_the_unit_and_the_cronjob_run_as_documented(tmp_path: Path) -> None:
+def test_the_unit_and_the_cronjob_run_as_documented(tmp_path: Path, procs: Procs) -> None:
     """The unit's ExecStart becomes the active scheduler and stops cleanly on its
     KillSignal well within TimeoutStopSec; the CronJob's command syncs the sources."""
     from tests.csv_factory import write_config, write_csv
-    from tests.jobs.scheduler_process import wait_until_active
 
     store_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     config = write_config(tmp_path, write_csv(tmp_path / "deals.csv", 40), store_url)
     with config.open("a", encoding="utf-8") as fh:
         fh.write('\n[schedule]\nsync = "0 2 * * *"\n')
-    root = Path(__file__).resolve().parents[2]
-    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
     (cronjob,) = [
         argv
         for b in blocks("yaml")
         for argv in array_commands(b, "command:", "args:")
         if "sync" in argv
     ]
-    synced = subprocess.run(
-        documented(cronjob, config), cwd=root, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert synced.returncode == 0, synced.stderr
+    synced = procs.start("cronjob", config, *documented(cronjob, config))
+    assert synced.finish() == 0, synced.stderr
     store = Store(store_url)
     with store.engine.connect() as conn:
         deals = conn.exec_driver_sql("SELECT count(*) FROM deals").scalar()
+    store.close()
     assert deals == 40
     (exec_start,) = [c for b in blocks("ini") for c in shell_commands(b)]
     signal_name, stop_within = unit_setting("KillSignal"), float(unit_setting("TimeoutStopSec"))
-    process = subprocess.Popen(
-        documented(exec_start, config), cwd=root, env=env, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        wait_until_active(store, process)
-        process.send_signal(getattr(signal, signal_name))
-        assert process.wait(timeout=min(stop_within, 60)) == 0
-        assert process.stderr is not None
-        said = process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        store.close()
-    assert "active scheduler: host " in said and "lease released" in said
+    unit = procs.start("unit", config, *documented(exec_start, config))
+    unit.wait_for("active scheduler: host ")
+    assert unit.stop(getattr(signal, signal_name), timeout=min(stop_within, 60)) == 0
+    assert "lease released" in unit.stderr
