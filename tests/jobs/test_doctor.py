@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,7 +46,7 @@ class World:
     sandbox: Sandbox
     smtp: Server
     store: Path  # a SQLite store synced from the sandbox
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)  # the tokens: never in a failure's report
 
 
 @pytest.fixture(scope="module")
