@@ -18,10 +18,23 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from connectors.registry import settings_models
+from tracker import writer
 from tracker.settings import Settings, settings_from_dict
 from tracker.store import Store
 
 PG_ENV = "TRACKER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_writer_statements() -> None:
+    """Every test builds the writer's SQL and row builders again.
+
+    ``writer._prepare`` caches them per table and dialect; under ``make mutate`` a cache
+    filled before the mutant was switched on would hide every mutant of ``insert_sql``,
+    ``upsert_sql`` and ``Dialect`` (docs/mutation.md). Clearing costs microseconds.
+    """
+    writer._prepare.cache_clear()
+    writer._text_columns.cache_clear()
 
 
 def _pg_schema_url(base: str, schema: str) -> str:
