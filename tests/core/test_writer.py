@@ -5,11 +5,13 @@ by hand."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import text
 
 from tracker.records import (
@@ -212,7 +214,10 @@ def test_counts_per_table_and_line_items_replaced_as_a_set(store: Store) -> None
         for i in (1, 2)
     ]
     first = Batch(
-        accounts=[AccountRecord(external_id="A1", name="Acme"), AccountRecord(external_id="A2", name="Beta")],
+        accounts=[
+            AccountRecord(external_id="A1", name="Acme"),
+            AccountRecord(external_id="A2", name="Beta"),
+        ],
         owners=[OwnerRecord(external_id="U1", name="Ann")],
         deals=[
             replace(FULL_DEAL, line_items=items),
@@ -228,12 +233,18 @@ def test_counts_per_table_and_line_items_replaced_as_a_set(store: Store) -> None
     )
     assert select(store, "SELECT amount FROM deals WHERE external_id = 'D2'") == [(2.0,)]
     second = Batch(
-        accounts=[AccountRecord(external_id="A1", name="Acme"), AccountRecord(external_id="A2", name="Beta Ltd")],
+        accounts=[
+            AccountRecord(external_id="A1", name="Acme"),
+            AccountRecord(external_id="A2", name="Beta Ltd"),
+        ],
         owners=[OwnerRecord(external_id="U1", name="Ann")],
         deals=[
             replace(FULL_DEAL, line_items=items[:1]),
             DealRecord(external_id="D2", amount=3.0),
-            DealRecord(external_id="D3", line_items=[LineItemRecord(external_id="L9", deal_external_id="D3")]),
+            DealRecord(
+                external_id="D3",
+                line_items=[LineItemRecord(external_id="L9", deal_external_id="D3")],
+            ),
         ],
     )
     counts = write(store, second, at=T1)
@@ -361,3 +372,38 @@ def test_activities_are_stored_counted_and_deleted(store: Store) -> None:
     complete = write(store, Batch(complete_activity_ids=frozenset({"N1"})))
     assert complete.activities_deleted == 1 and live_activities(store) == ["N1"]
     assert live_activities(store, "other") == ["M1"]
+
+
+def test_times_are_stored_in_utc_whatever_the_zones_of_the_machine_and_the_caller(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        at = datetime(2026, 1, 5, 13, 0, tzinfo=BERLIN)  # T0, 12:00 UTC
+        write(store, Batch(deals=[FULL_DEAL]), at=at)
+        write(store, Batch(deleted_deal_ids=["D1"]), at=T1.astimezone(BERLIN))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [(created, synced, deleted)] = select(
+        store, "SELECT created_at, synced_at, deleted_at FROM deals"
+    )
+    assert [utc(created), utc(synced), utc(deleted)] == [
+        datetime(2026, 3, 31, 21, 59, 59, 123456, tzinfo=UTC),
+        T1,
+        T1,
+    ]
+    if store.dialect == "sqlite":
+        assert (synced, deleted) == ("2026-01-06 07:30:00.000000", "2026-01-06 07:30:00.000000")
+
+
+def test_json_values_equal_in_python_keep_their_types(store: Store) -> None:
+    # 1, 1.0 and True are equal (and hash alike) but are different JSON
+    values: list[Any] = [1, True, 1.0, [1, 2], {"a": None}, 1, "1"]
+    deals = [DealRecord(external_id=f"D{i}", custom={"k": v}) for i, v in enumerate(values)]
+    write(store, Batch(deals=deals))
+    got = select(store, "SELECT external_id, custom FROM deals ORDER BY external_id")
+    stored = [js(custom)["k"] for _, custom in got]
+    assert stored == values
+    assert [type(v) for v in stored] == [int, bool, float, list, dict, int, str]
