@@ -357,21 +357,47 @@ def test_activities_are_stored_counted_and_deleted(store: Store) -> None:
     assert live_activities(store) == ["M1"]
 
     # deletions by id: each live one once
-    by_id = write(store, Batch(deleted_activity_ids=["M1", "M1", "missing"]))
+    by_id = write(store, Batch(deleted_activity_ids=["M1", "M1", "missing"]), at=T1)
     assert by_id.activities_deleted == 1 and live_activities(store) == []
+    deleted_m1 = "SELECT deleted_at, synced_at FROM activities WHERE external_id = 'M1'"
+    assert [tuple(map(utc, r)) for r in select(store, deleted_m1 + " AND source = 's'")] == [
+        (T1, T1)
+    ]
     assert live_activities(store, "other") == ["M1"]
 
     # coming back: undeleted, deletion time cleared
-    back = write(store, Batch(activities=[meeting, activity("N1", kind="email")]))
-    assert back.activities_deleted == 0 and live_activities(store) == ["M1", "N1"]
+    back_again = [meeting, *(activity(i, kind="email") for i in ("N1", "P1", "Q1"))]
+    back = write(store, Batch(activities=back_again))
+    assert back.activities_deleted == 0 and live_activities(store) == ["M1", "N1", "P1", "Q1"]
     assert select(
         store, "SELECT deleted_at FROM activities WHERE external_id = 'M1' AND source = 's'"
     ) == [(None,)]
 
-    # a complete set: the live ones missing from it are deleted, in this source only
-    complete = write(store, Batch(complete_activity_ids=frozenset({"N1"})))
-    assert complete.activities_deleted == 1 and live_activities(store) == ["N1"]
-    assert live_activities(store, "other") == ["M1"]
+    # every way at once, each counted: arriving deleted (N1), by id (P1), and the live ones
+    # missing from a complete set (M1), in this source only
+    t2 = datetime(2026, 1, 7, tzinfo=UTC)
+    every = Batch(
+        activities=[activity("N1", kind="email", is_deleted=True)],
+        deleted_activity_ids=["P1"],
+        complete_activity_ids=frozenset({"N1", "Q1"}),
+    )
+    assert write(store, every, at=t2).activities_deleted == 3
+    assert live_activities(store) == ["Q1"] and live_activities(store, "other") == ["M1"]
+    got = select(
+        store,
+        "SELECT external_id, deleted_at, synced_at FROM activities "
+        "WHERE source = 's' AND external_id IN ('M1', 'N1', 'P1') ORDER BY 1",
+    )
+    assert [(r[0], utc(r[1]), utc(r[2])) for r in got] == [
+        ("M1", t2, t2),
+        ("N1", t2, t2),
+        ("P1", t2, t2),
+    ]
+    # deleting a deleted one again counts nothing and keeps its deletion time
+    assert write(store, Batch(deleted_activity_ids=["M1"]), at=T1).activities_deleted == 0
+    assert [tuple(map(utc, r)) for r in select(store, deleted_m1 + " AND source = 's'")] == [
+        (t2, t2)
+    ]
 
 
 def test_times_are_stored_in_utc_whatever_the_zones_of_the_machine_and_the_caller(
