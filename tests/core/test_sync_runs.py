@@ -6,6 +6,7 @@ Every expected figure is counted by hand from the batches the test yields.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,6 +86,7 @@ def test_summary_exit_code_and_outcome() -> None:
 
 def test_progress_rate_is_rows_per_second() -> None:
     assert Progress("s", records=30, expected_total=None, elapsed=2.0).rate == 15.0
+    assert Progress("s", records=30, expected_total=None, elapsed=0.5).rate == 60.0
     assert Progress("s", records=30, expected_total=None, elapsed=0.0).rate == 0.0
     assert Progress("s", records=100, expected_total=100, elapsed=1.0).total == 100
 
@@ -282,3 +284,48 @@ def test_a_run_left_running_by_a_crash_is_marked_interrupted(store: Store) -> No
         ("other", "running", None),  # another source's run is not ours to close
         ("src", "ok", None),
     ]
+
+
+def test_the_run_row_is_running_from_the_start_and_counts_each_committed_batch(
+    store: Store,
+) -> None:
+    # an earlier, finished run of the same source must not be touched
+    assert run_sync(store, "src", "csv", lambda c: iter([])).outcome == "ok"
+    seen: list[tuple[Any, ...]] = []
+
+    def stored_run() -> tuple[Any, ...]:
+        run = _runs(store)[-1]
+        return (run["outcome"], run["kind"], run["finished_at"], run["counts"])
+
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        seen.append(stored_run())  # before the first batch
+        yield Batch(deals=_deals("D1", "D2"), rejected=_rejects("a", 1), cursor={"p": 1})
+        yield Batch(deals=_deals("D3"), cursor={"p": 2})
+
+    def progress(p: Progress) -> None:
+        seen.append(stored_run())
+
+    run_sync(store, "src", "csv", source, on_progress=progress)
+    counts = [None if s[3] == {} else (s[3]["records"], s[3]["rejected"]) for s in seen]
+    assert [s[:3] for s in seen] == [("running", "csv", None)] * 3
+    assert counts == [None, (2, 1), (3, 1)]
+    first, last = _runs(store)
+    assert (first["outcome"], first["counts"]["records"]) == ("ok", 0)
+    assert (last["outcome"], last["counts"]["records"]) == ("partial", 3)
+
+
+def test_a_failed_sync_logs_its_traceback_for_verbose(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    def source(cursor: JsonDict | None) -> Iterator[Batch]:
+        raise SourceError("the CRM went away")
+        yield Batch()
+
+    with caplog.at_level(logging.DEBUG, logger="tracker.sync"):
+        run_sync(store, "src", "csv", source)
+    [record] = [r for r in caplog.records if r.name == "tracker.sync"]
+    assert (record.levelno, record.getMessage()) == (
+        logging.DEBUG,
+        "sync of src ended on an error",
+    )
+    assert record.exc_info is not None and record.exc_info[0] is SourceError
