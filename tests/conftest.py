@@ -27,14 +27,16 @@ PG_ENV = "TRACKER_TEST_DATABASE_URL"
 
 @pytest.fixture(autouse=True)
 def _fresh_writer_statements() -> None:
-    """Every test builds the writer's SQL and row builders again.
+    """Every test builds the writer's SQL, row builders and JSON texts again.
 
-    ``writer._prepare`` caches them per table and dialect; under ``make mutate`` a cache
-    filled before the mutant was switched on would hide every mutant of ``insert_sql``,
-    ``upsert_sql`` and ``Dialect`` (docs/mutation.md). Clearing costs microseconds.
+    ``writer._prepare`` caches them per table and dialect, ``_JSON_CACHE`` the encoded
+    custom fields; under ``make mutate`` a cache filled before the mutant was switched on
+    would hide every mutant of ``insert_sql``, ``upsert_sql``, ``Dialect`` and
+    ``_sqlite_json`` (docs/mutation.md). Clearing costs microseconds.
     """
     writer._prepare.cache_clear()
     writer._text_columns.cache_clear()
+    writer._JSON_CACHE.clear()
 
 
 def _pg_schema_url(base: str, schema: str) -> str:
