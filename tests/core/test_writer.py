@@ -433,3 +433,18 @@ def test_json_values_equal_in_python_keep_their_types(store: Store) -> None:
     stored = [js(custom)["k"] for _, custom in got]
     assert stored == values
     assert [type(v) for v in stored] == [int, bool, float, list, dict, int, str]
+
+
+def test_the_same_custom_fields_in_another_order_are_no_change(store: Store) -> None:
+    write(store, Batch(deals=[DealRecord(external_id="D1", custom={"a": 1, "é": "ü"})]))
+    again = write(store, Batch(deals=[DealRecord(external_id="D1", custom={"é": "ü", "a": 1})]))
+    assert again.changed["deals"] == 0
+    [(custom,)] = select(store, "SELECT custom FROM deals")
+    assert js(custom) == {"a": 1, "é": "ü"}
+    # JSON stored as the same text on both: sorted keys, non-ASCII kept as it is
+    sql = (
+        "SELECT custom FROM deals"
+        if store.dialect == "sqlite"
+        else "SELECT custom::text FROM deals"
+    )
+    assert select(store, sql) == [('{"a": 1, "é": "ü"}',)]
