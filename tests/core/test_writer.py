@@ -448,3 +448,20 @@ def test_the_same_custom_fields_in_another_order_are_no_change(store: Store) -> 
         else "SELECT custom::text FROM deals"
     )
     assert select(store, sql) == [('{"a": 1, "é": "ü"}',)]
+
+
+def test_write_counts_add_and_merge_table_by_table() -> None:
+    total = WriteCounts()
+    total.add("deals", 3, 2, 1)
+    total.add("deals", 1, 1)
+    other = WriteCounts(received={"deals": 1, "owners": 4}, changed={"owners": 1}, deleted=2)
+    other.activities_deleted = 1
+    total.merge(other)
+    total.merge(WriteCounts(deleted=1))
+    assert total == WriteCounts(
+        received={"deals": 5, "owners": 4},
+        changed={"deals": 3, "owners": 1},
+        inserted={"deals": 1, "owners": 0},
+        deleted=3,
+        activities_deleted=1,
+    )
