@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -329,3 +330,32 @@ def test_a_failed_sync_logs_its_traceback_for_verbose(
         "sync of src ended on an error",
     )
     assert record.exc_info is not None and record.exc_info[0] is SourceError
+
+
+def test_a_busy_source_fails_at_once_and_records_nothing(store: Store) -> None:
+    from tracker.locks import named_lock
+
+    results: dict[str, SyncResult] = {}
+
+    def sync(source: str) -> None:
+        batches = [Batch(deals=_deals("D1"), cursor={"p": 1})]
+        results[source] = run_sync(store, source, "csv", lambda c: iter(batches))
+
+    with named_lock(store, "sync:busy", wait=False):  # another sync holds it
+        for source in ("busy", "free"):
+            worker = threading.Thread(target=sync, args=(source,))
+            worker.start()
+            worker.join()
+    busy, free = results["busy"], results["free"]
+    assert (busy.source, busy.outcome, busy.exit_code, busy.run_id, busy.records) == (
+        "busy",
+        "failed",
+        1,
+        None,
+        0,
+    )
+    assert busy.error == "another sync of source 'busy' is running; wait for it to finish and retry"
+    assert (free.source, free.outcome, free.exit_code, free.records) == ("free", "ok", 0, 1)
+    assert [(r["source"], r["outcome"]) for r in _runs(store)] == [("free", "ok")]
+    with store.engine.connect() as conn:
+        assert (load_cursor(conn, "busy"), load_cursor(conn, "free")) == (None, {"p": 1})
