@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,3 +360,27 @@ def test_a_busy_source_fails_at_once_and_records_nothing(store: Store) -> None:
     assert [(r["source"], r["outcome"]) for r in _runs(store)] == [("free", "ok")]
     with store.engine.connect() as conn:
         assert (load_cursor(conn, "busy"), load_cursor(conn, "free")) == (None, {"p": 1})
+
+
+def test_every_time_a_sync_stores_is_utc_whatever_the_machine_zone(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        before = datetime.now(UTC)
+        run_sync(store, "src", "csv", lambda c: iter([Batch(deals=_deals("D1"), cursor={"p": 1})]))
+        after = datetime.now(UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [run] = _runs(store)
+    with store.engine.connect() as conn:
+        [(synced_at,)] = conn.execute(text("SELECT synced_at FROM deals")).all()
+        [(updated_at,)] = conn.execute(text("SELECT updated_at FROM sync_cursors")).all()
+    stored = [run["started_at"], run["finished_at"], synced_at, updated_at]
+    for value in stored:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        assert before - timedelta(seconds=1) <= value <= after + timedelta(seconds=1), stored
