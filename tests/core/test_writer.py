@@ -465,3 +465,27 @@ def test_write_counts_add_and_merge_table_by_table() -> None:
         deleted=3,
         activities_deleted=1,
     )
+
+
+def test_deal_deletions_of_every_kind_in_one_batch_are_each_counted(store: Store) -> None:
+    write(store, Batch(deals=[DealRecord(external_id=f"D{i}") for i in range(1, 6)]))
+    write(store, Batch(deals=[DealRecord(external_id="D1")]), source="other")
+    # arriving deleted (D1), by id (D2), live but missing from the complete set (D3)
+    every = Batch(
+        deals=[DealRecord(external_id="D1", is_deleted=True)],
+        deleted_deal_ids=["D2"],
+        complete_deal_ids=frozenset({"D1", "D4", "D5"}),
+    )
+    counts = write(store, every, at=T1)
+    assert (counts.deleted, counts.activities_deleted) == (3, 0)
+    got = select(
+        store, "SELECT source, external_id, is_deleted, deleted_at FROM deals ORDER BY 1, 2"
+    )
+    assert [(r[0], r[1], bool(r[2]), utc(r[3])) for r in got] == [
+        ("other", "D1", False, None),
+        ("s", "D1", True, T1),
+        ("s", "D2", True, T1),
+        ("s", "D3", True, T1),
+        ("s", "D4", False, None),
+        ("s", "D5", False, None),
+    ]
