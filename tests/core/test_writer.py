@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from tracker.records import (
     AccountRecord,
@@ -488,4 +489,25 @@ def test_deal_deletions_of_every_kind_in_one_batch_are_each_counted(store: Store
         ("s", "D3", True, T1),
         ("s", "D4", False, None),
         ("s", "D5", False, None),
+    ]
+
+
+def test_a_postgresql_session_in_another_zone_stores_the_same_instants(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has no session time zone")
+    url = make_url(store.url)
+    options = f"{url.query['options']} -ctimezone=America/New_York"
+    new_york = Store(url.update_query_dict({"options": options}).render_as_string(False))
+    try:
+        write(new_york, Batch(deals=[FULL_DEAL]))
+        write(new_york, Batch(deleted_deal_ids=["D1"]), at=T1)
+    finally:
+        new_york.close()
+    [(created, synced, deleted)] = select(
+        store, "SELECT created_at, synced_at, deleted_at FROM deals"
+    )
+    assert [utc(created), utc(synced), utc(deleted)] == [
+        datetime(2026, 3, 31, 21, 59, 59, 123456, tzinfo=UTC),
+        T1,
+        T1,
     ]
