@@ -511,3 +511,22 @@ def test_a_postgresql_session_in_another_zone_stores_the_same_instants(store: St
         T1,
         T1,
     ]
+
+
+def test_line_items_of_more_deals_than_one_query_holds_are_all_replaced(store: Store) -> None:
+    # the stored line items are looked up 500 deals at a time
+    def deals(with_items: bool) -> list[DealRecord]:
+        return [
+            DealRecord(
+                external_id=f"D{i:03}",
+                line_items=[LineItemRecord(external_id=f"L{i:03}", deal_external_id=f"D{i:03}")]
+                if with_items
+                else [],
+            )
+            for i in range(501)
+        ]
+
+    write(store, Batch(deals=deals(True)))
+    write(store, Batch(deals=deals(False)), at=T1)
+    got = select(store, "SELECT is_deleted, count(*) FROM line_items GROUP BY is_deleted")
+    assert [(bool(d), n) for d, n in got] == [(True, 501)]
