@@ -201,10 +201,17 @@ def test_the_cursor_is_replaced_not_duplicated(store: Store) -> None:
         assert load_cursor(conn, "src") is None
         save_cursor(conn, "src", {"page": 1})
         save_cursor(conn, "other", {"page": 7})
+    replaced_after = datetime.now(UTC)
     with store.engine.begin() as conn:
         save_cursor(conn, "src", {"page": 2})
     with store.engine.connect() as conn:
         assert load_cursor(conn, "src") == {"page": 2}
+        updated = conn.execute(text("SELECT updated_at FROM sync_cursors WHERE source = 'src'"))
+        [(updated_at,)] = updated.all()
+    if isinstance(updated_at, str):
+        updated_at = datetime.fromisoformat(updated_at).replace(tzinfo=UTC)
+    assert updated_at >= replaced_after  # the time of the replacement, not of the first save
+    with store.engine.connect() as conn:
         assert load_cursor(conn, "other") == {"page": 7}
         rows = conn.execute(text("SELECT source, updated_at FROM sync_cursors ORDER BY source"))
         rows = [tuple(r) for r in rows]
