@@ -46,7 +46,9 @@ $(MUTATE_STAMP): $(STAMP)
 	touch $(MUTATE_STAMP)
 
 mutate: $(MUTATE_STAMP)
-	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS)
+	@test -n "$$TRACKER_TEST_DATABASE_URL" || echo "warning: TRACKER_TEST_DATABASE_URL is" \
+		"not set: the PostgreSQL-only writer code has no tests (docs/mutation.md)" >&2
+	nice -n 19 $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS)
 	$(BIN)/python -m tests.mutation_score --survivors
 
 mutate-score:

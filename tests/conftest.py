@@ -20,10 +20,25 @@ from sqlalchemy.engine import make_url
 
 from connectors.registry import settings_models
 from tests.secret_scan import SecretScan
+from tracker import writer
 from tracker.settings import Settings, settings_from_dict
 from tracker.store import Store
 
 PG_ENV = "TRACKER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_writer_statements() -> None:
+    """Every test builds the writer's SQL, row builders and JSON texts again.
+
+    ``writer._prepare`` caches them per table and dialect, ``_JSON_CACHE`` the encoded
+    custom fields; under ``make mutate`` a cache filled before the mutant was switched on
+    would hide every mutant of ``insert_sql``, ``upsert_sql``, ``Dialect`` and
+    ``_sqlite_json`` (docs/mutation.md). Clearing costs microseconds.
+    """
+    writer._prepare.cache_clear()
+    writer._text_columns.cache_clear()
+    writer._JSON_CACHE.clear()
 
 
 def _pg_schema_url(base: str, schema: str) -> str:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.goals.goal_fixtures import evaluate_deals, goal, one, won
-from tracker.goals.lint import classify
+from tracker.goals.lint import classify, mapping_hint
 
 AS_OF = date(2026, 8, 15)
 STARTS = (date(2025, 7, 1), date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1))
@@ -212,3 +212,15 @@ def test_rollup_owner_targets_that_do_not_cover_the_team_target() -> None:
     assert rollups["cycle-team"] == [] and rollups["owners/Ann"] == []
     covered = [configs[0], configs[1].model_copy(update={"target": 500, "stretch": 600})]
     assert [m for m in _lint(covered)["team"] if m[1] == "rollup"] == []
+
+
+def test_mapping_hint_names_the_key_of_each_source_that_can_map_the_field() -> None:
+    kinds = {"sf": "salesforce", "export": "csv", "hs": "hubspot", "other": "pipedrive"}
+    assert mapping_hint("cost", kinds) == (
+        "map it with [sources.export.columns] cost_amount"
+        " or [sources.hs.properties] line_item_cost"
+        " or [sources.sf.fields] line_item_cost"
+    )
+    assert mapping_hint("list", kinds) == "map it with [sources.export.columns] list_amount"
+    assert mapping_hint("list", {"sf": "salesforce"}) == "the source does not provide it"
+    assert mapping_hint("cost", {"x": "pipedrive"}) == "the source does not provide it"
