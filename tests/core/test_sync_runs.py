@@ -340,7 +340,9 @@ def test_a_failed_sync_logs_its_traceback_for_verbose(
     assert record.exc_info is not None and record.exc_info[0] is SourceError
 
 
-def test_a_busy_source_fails_at_once_and_records_nothing(store: Store) -> None:
+def test_a_busy_source_is_skipped_at_once_naming_the_holder_and_records_nothing(
+    store: Store,
+) -> None:
     from tracker.locks import named_lock
 
     results: dict[str, SyncResult] = {}
@@ -357,12 +359,14 @@ def test_a_busy_source_fails_at_once_and_records_nothing(store: Store) -> None:
     busy, free = results["busy"], results["free"]
     assert (busy.source, busy.outcome, busy.exit_code, busy.run_id, busy.records) == (
         "busy",
-        "failed",
-        1,
+        "skipped",
+        0,
         None,
         0,
     )
-    assert busy.error == "another sync of source 'busy' is running; wait for it to finish and retry"
+    assert busy.error is not None
+    assert busy.error.startswith("already being synced (")
+    assert busy.error.endswith("); skipped, `tracker sync --wait` waits")
     assert (free.source, free.outcome, free.exit_code, free.records) == ("free", "ok", 0, 1)
     assert [(r["source"], r["outcome"]) for r in _runs(store)] == [("free", "ok")]
     with store.engine.connect() as conn:
