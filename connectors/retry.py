@@ -23,8 +23,8 @@ from pydantic import Field
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from tenacity.wait import wait_exponential, wait_random
 
+from tracker.config_types import Strict
 from tracker.errors import BudgetExhausted
-from tracker.settings import Strict
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from tracker.settings import Reserved, Secret, Settings, SourceSettings
+from tracker.config_types import Secret
+from tracker.settings import Reserved, Settings, SourceSettings
 
 HEADER = """# Configuration reference
 

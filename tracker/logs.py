@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tracker.config_types import Secret
 from tracker.errors import ConfigError, UsageError
-from tracker.settings import Secret
 
 LOG_FORMATS = ("human", "json")
 MASK = "***"

@@ -28,7 +28,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from tracker.errors import MailError
 from tracker.models import EmailSend
-from tracker.settings import EmailSection
+from tracker.ops_settings import EmailSection
 
 SENDING, SENT, FAILED, UNCERTAIN = "sending", "sent", "failed", "uncertain"
 

@@ -17,17 +17,13 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
 from difflib import get_close_matches
-from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -38,96 +34,14 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from tracker.durations import parse_duration
+from tracker.config_types import Secret, Strict, zone_name
 from tracker.errors import ConfigError
 from tracker.goals.model import GoalConfig
 from tracker.goals.thresholds import GoalThresholds
+from tracker.ops_settings import EmailSection, ScheduleSection
 
 DEFAULT_CONFIG_NAME = "tracker.toml"
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-
-
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    value = value.expanduser()
-    if base is not None and not value.is_absolute():
-        return Path(base) / value
-    return value
-
-
-ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
-"""A path in the config file, resolved against the config file's folder."""
-
-
-class Strict(BaseModel):
-    """Base of every settings table: unknown keys are errors, never silently ignored, and
-    nothing changes after validation (settings are loaded once and passed in)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-def zone_name(value: str) -> str:
-    """``value`` if it names an IANA time zone, else a ``ValueError`` saying what to write."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
-        ) from None
-    return value
-
-
-class Secret(Strict):
-    """A reference to a secret: ``{ env = "NAME" }`` or ``{ file = "path" }``.
-
-    The value is read only by ``reveal()``; ``repr`` and dumps show the reference only.
-    """
-
-    env: str | None = Field(default=None, min_length=1)
-    file: ConfigPath | None = None
-    _key: str = PrivateAttr(default="secret")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _not_literal(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            raise ValueError(
-                'secrets are never literal values: write { env = "NAME" } or { file = "path" }'
-            )
-        return data
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Secret:
-        if (self.env is None) == (self.file is None):
-            raise ValueError('give exactly one of { env = "NAME" } or { file = "path" }')
-        return self
-
-    def describe(self) -> str:
-        """Where the secret comes from, safe to print."""
-        return f"<from env {self.env}>" if self.env is not None else f"<from file {self.file}>"
-
-    def reveal(self) -> str:
-        """Read the secret now; a ``ConfigError`` naming the key says what is missing."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if not value:
-                raise ConfigError(f"{self._key}: environment variable {self.env} is not set")
-            return value
-        assert self.file is not None
-        try:
-            value = self.file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"{self._key}: cannot read secret file {self.file}: {exc.strerror}"
-            ) from None
-        if not value:
-            raise ConfigError(f"{self._key}: secret file {self.file} is empty")
-        return value
-
-    def __repr__(self) -> str:
-        return f"Secret({self.describe()})"
-
-    __str__ = __repr__
 
 
 class TrackerSection(Strict):
@@ -213,133 +127,6 @@ class StoreSection(Strict):
             if not path.is_absolute():
                 url = url.set(database=str(Path(base) / path))
         return url.render_as_string(hide_password=False)
-
-
-_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
-
-
-def _address(value: str) -> str:
-    """``value`` if it is an address, bare or with a display name (``Name <a@b.c>``)."""
-    value = value.strip()
-    _, address = parseaddr(value)
-    if any(c in value for c in "\r\n\0") or not _ADDRESS.match(address):
-        raise ValueError(
-            f"{value!r} is not an email address (write name@example.com or Name <name@example.com>)"
-        )
-    return value
-
-
-class EmailSection(Strict):
-    """``[email]``: how digests are sent (``docs/email.md``). Absent: no mail is sent."""
-
-    host: str | None = None
-    """SMTP server; required to send."""
-    port: int | None = Field(default=None, ge=1, le=65535)
-    """SMTP port (default 587 with starttls, 465 with ssl, 25 without TLS)."""
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    """starttls, ssl (implicit TLS) or none (a trusted network only)."""
-    username: str | None = None
-    """SMTP AUTH user (with password, or neither)."""
-    password: Secret | None = None
-    """SMTP AUTH password, as a secret ({ env = ... } or { file = ... })."""
-    sender: str | None = Field(default=None, alias="from")
-    """The From address (Name <addr> allowed); required to send."""
-    reply_to: str | None = None
-    """The Reply-To address, if any."""
-    default_to: tuple[str, ...] = ()
-    """Who receives the goals nobody else is found for."""
-    ops_to: tuple[str, ...] = ()
-    """Who receives operational alerts (failing jobs, stale data)."""
-    max_data_age: str = "36h"
-    """Data older than this is flagged in digests (e.g. 36h, 2d)."""
-    withhold_on_stale: bool = False
-    """Send no digest while some source's data is stale (exit 1)."""
-    timeout: float = Field(default=30.0, gt=0, le=600)
-    """Seconds per SMTP operation."""
-    ca_file: ConfigPath | None = None
-    """A CA bundle to trust besides the system's (a private mail relay)."""
-
-    @field_validator("host", "username")
-    @classmethod
-    def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or any(c in value for c in "\r\n\0 ")):
-            raise ValueError(f"{value!r}: give a single word without spaces or line breaks")
-        return value
-
-    @field_validator("sender", "reply_to")
-    @classmethod
-    def _one_address(cls, value: str | None) -> str | None:
-        return None if value is None else _address(value)
-
-    @field_validator("default_to", "ops_to")
-    @classmethod
-    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_address(item) for item in value)
-
-    @field_validator("max_data_age")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-    @model_validator(mode="after")
-    def _login_pairs(self) -> EmailSection:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("give both username and password, or neither (no AUTH)")
-        return self
-
-    @property
-    def configured(self) -> bool:
-        """True when mail can be sent: a host and a sender are set."""
-        return self.host is not None and self.sender is not None
-
-    @property
-    def smtp_port(self) -> int:
-        """The port: as configured, else 465 for ssl, 587 for starttls, 25 without TLS."""
-        if self.port is not None:
-            return self.port
-        return {"ssl": 465, "starttls": 587, "none": 25}[self.security]
-
-    @property
-    def data_age_limit(self) -> timedelta:
-        """``max_data_age`` as a ``timedelta``."""
-        return parse_duration(self.max_data_age)
-
-
-class ScheduleSection(Strict):
-    """``[schedule]``: when the scheduler runs each job (cron: minute hour day month
-    weekday, crontab's day numbers: 0 or 7 Sunday; or 6 fields with seconds first; in
-    ``timezone``); a job exists only if its key is set (``docs/operations.md``)."""
-
-    timezone: str | None = None
-    """Time zone of the cron expressions (default: ``[tracker] timezone``)."""
-    sync: str | None = None
-    """Every source, incremental (e.g. "0 2 * * *")."""
-    reconcile: str | None = None
-    """Every source with id-set reconciliation (e.g. "30 3 * * SUN")."""
-    snapshot: str | None = None
-    """Metric snapshots and a goals check-in (e.g. "15 2 * * *")."""
-    digest: str | None = None
-    """The variance emails (e.g. "0 7 * * MON")."""
-    misfire_grace: str = "6h"
-    """How late a run missed (scheduler down) may still start, once; later ones are skipped."""
-    sources: dict[str, str] = Field(default_factory=dict)
-    """Per-source sync schedules replacing ``sync`` for that source."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        return None if value is None else zone_name(value)
-
-    @field_validator("misfire_grace")
-    @classmethod
-    def _grace(cls, value: str) -> str:
-        parse_duration(value)
-        return value
-
-    def zone(self, tracker: TrackerSection) -> str:
-        """The schedule's time zone name."""
-        return self.timezone or tracker.timezone
 
 
 class Reserved(Strict):

@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from connectors.csv.reader import Layout
-from tracker.settings import ConfigPath, SourceSettings, Strict
+from tracker.config_types import ConfigPath, Strict
+from tracker.settings import SourceSettings
 
 
 class CsvColumns(Strict):

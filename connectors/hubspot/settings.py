@@ -11,7 +11,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from connectors.retry import RetrySettings
-from tracker.settings import Secret, SourceSettings, Strict
+from tracker.config_types import Secret, Strict
+from tracker.settings import SourceSettings
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 

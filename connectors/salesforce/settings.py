@@ -20,7 +20,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from connectors.retry import RetrySettings
-from tracker.settings import ConfigPath, Secret, SourceSettings, Strict
+from tracker.config_types import ConfigPath, Secret, Strict
+from tracker.settings import SourceSettings
 
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.generator import Company, GenActivity, GenDeal
+from sandbox.activity_gen import GenActivity
+from sandbox.generator import Company, GenDeal
 
 PORTAL_TZ = "America/New_York"
 ACTIVITY_TYPES = ("calls", "meetings", "emails")

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sandbox.generator import PRODUCTS, Company, GenActivity, GenDeal
+from sandbox.activity_gen import GenActivity
+from sandbox.generator import PRODUCTS, Company, GenDeal
 from sandbox.salesforce.sobjects import SObjectDatabase, standard_schema
 
 OPEN_STAGES = (

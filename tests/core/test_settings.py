@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from connectors.registry import settings_models
+from tracker.config_types import Secret
 from tracker.errors import ConfigError
-from tracker.settings import Secret, SourceSettings, load_settings, settings_from_dict
+from tracker.settings import SourceSettings, load_settings, settings_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 
