@@ -163,7 +163,7 @@ class Store:
                 return before, head
             cfg = self._alembic_config()
             try:
-                with self.engine.begin() as conn:
+                with self.writing() as conn:  # two processes migrating: one waits
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, "head")
             except (SQLAlchemyError, CommandError) as exc:

@@ -258,6 +258,8 @@ def _commit_batch(
 ) -> None:
     stamp = now_utc()
     conn = store.engine.connect()
+    if store.dialect == "sqlite":  # the batch reads, then writes: take the write lock first
+        conn = conn.execution_options(sqlite_immediate=True)
     try:
         trans = conn.begin()
         counts = BatchWriter(conn, source).write(batch, stamp)

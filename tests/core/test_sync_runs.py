@@ -395,3 +395,40 @@ def test_every_time_a_sync_stores_is_utc_whatever_the_machine_zone(
             value = datetime.fromisoformat(value)
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
         assert before - timedelta(seconds=1) <= value <= after + timedelta(seconds=1), stored
+
+
+def test_batches_commit_while_another_process_writes_the_store(store: Store) -> None:
+    """A batch reads the stored deals before it writes them; another writer committing in
+    between (the scheduler's heartbeat, a second source's sync) must not fail it. On SQLite
+    a deferred transaction cannot take the write lock once its read snapshot is stale
+    ("database is locked" at once, whatever the busy timeout): a batch takes it first."""
+    from tracker.jobruns import beat
+
+    since = datetime.now(UTC)
+    done = threading.Event()
+    beats = 0
+
+    def heartbeat() -> None:
+        nonlocal beats
+        other = Store(store.url)
+        try:
+            while not done.is_set():
+                beat(other, "elsewhere", 1, since)
+                beats += 1
+        finally:
+            other.close()
+
+    ids = [f"D{i}" for i in range(40)]
+    batches = [Batch(deals=_deals(*ids[: n + 1]), cursor={"p": n}) for n in range(40)]
+    writer = threading.Thread(target=heartbeat)
+    writer.start()
+    try:
+        results = [run_sync(store, "src", "csv", lambda c: iter(batches)) for _ in range(3)]
+    finally:
+        done.set()
+        writer.join()
+    assert beats > 0
+    assert [(r.outcome, r.error, r.records) for r in results] == [("ok", None, 820)] * 3
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM deals")).scalar() == 40
+        assert load_cursor(conn, "src") == {"p": 39}

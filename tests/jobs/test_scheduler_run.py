@@ -66,7 +66,8 @@ def test_jobs_fire_on_their_slots_with_json_logs_and_status(tmp_path: Path, proc
     wait_until(lambda: len([r for r in runs(store, "sync") if r[1] == "ok"]) >= 2, 30, "2 runs")
     assert active.stop() == 0
     done = runs(store, "sync")
-    assert len(done) >= 2 and {r[1] for r in done} == {"ok"}
+    errors = rows(store, "SELECT outcome, error FROM job_runs WHERE outcome != 'ok'")
+    assert len(done) >= 2 and {r[1] for r in done} == {"ok"}, errors
     slots = [r[0] for r in done]
     assert len(set(slots)) == len(slots)
     assert all(s.second % 2 == 0 and s.microsecond == 0 for s in slots)
