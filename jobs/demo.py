@@ -8,8 +8,9 @@ again after the CRMs changed (incremental, then with reconciliation), set goals
 calibrated on the data (every status and tier, a per-owner quotas file, a guardrail, a
 linter warning), read the goal report, check the goals, write the review pack and each
 manager's digest to an outbox, send the digests once to an SMTP server the demo runs,
-and print where everything is and what to try next. The goals are calibrated on the
-store as it stays, so the statuses the demo prints are the ones a rerun of
+start the scheduler in the background and run ``tracker doctor`` against it, and print
+where everything is and what to try next. The goals are calibrated on the store as it
+stays, so the statuses the demo prints are the ones a rerun of
 ``tracker report`` shows.
 """
 
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -177,12 +181,49 @@ def main(folder: Path, deals: int = DEMO_DEALS) -> int:
             print(f"  the demo's SMTP server received {len(mail[1])} messages", flush=True)
         else:
             print("  (aiosmtpd is not installed: the real send is left out)", flush=True)
+        with _scheduler(config, folder / "scheduler.log"):
+            if (code := _run([*base, "doctor"])) != 0:
+                return code
         metrics_json = ["metrics", "--period", "this-quarter", "--format", "json"]
         metrics_json += ["--output", str(folder / "metrics.json"), "--save"]
         if (code := _run(base + metrics_json)) != 0:
             return code
     _next_steps(folder, config, outbox)
     return 0
+
+
+@contextmanager
+def _scheduler(config: Path, log: Path) -> Iterator[None]:
+    """``tracker scheduler run`` in the background (its log in ``log``) while the block runs,
+    so ``doctor`` sees an active scheduler; stopped with SIGTERM as systemd would."""
+    print(f"\n$ tracker --config {config} scheduler run   # in the background, log: {log}")
+    with log.open("w", encoding="utf-8") as sink:
+        command = [sys.executable, "-m", "tracker", "--config", str(config), "scheduler", "run"]
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "active scheduler" not in log.read_text(encoding="utf-8"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                print(f"  the scheduler did not start: see {log}", flush=True)
+                break
+            time.sleep(0.2)
+        else:
+            print(f"  {_last_line(log, 'active scheduler')}", flush=True)
+        yield
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        print(f"\n# scheduler stopped (exit {process.returncode}): {_last_line(log, '')}")
+
+
+def _last_line(log: Path, containing: str) -> str:
+    lines = [x for x in log.read_text(encoding="utf-8").splitlines() if containing in x]
+    return lines[-1].strip() if lines else "(no log line)"
 
 
 def _write_goals(config: Path) -> None:
@@ -229,7 +270,9 @@ Try next (the sandbox has stopped: these read the store):
   {tracker} metrics --period last-quarter --by owner --metric revenue
   {tracker} goals suggest --metric revenue --scope team="EMEA - SMB"
   {tracker} email --dry-run --to someone@example.com --outbox /tmp/outbox
-  {tracker} status"""
+  {tracker} status
+  {tracker} doctor
+  {tracker} scheduler run      (foreground; the nightly jobs of [schedule])"""
     )
 
 

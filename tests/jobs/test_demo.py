@@ -31,6 +31,8 @@ def test_demo_shows_the_whole_product(tmp_path: Path, capsys: pytest.CaptureFixt
         "report",
         "goals check",
         "scheduler list",
+        "scheduler run",
+        "doctor",
         "review",
         "email --dry-run",
         "email",
@@ -44,6 +46,10 @@ def test_demo_shows_the_whole_product(tmp_path: Path, capsys: pytest.CaptureFixt
     assert any(g["guardrails"] for g in goals)
     assert any(item["level"] == "warning" for g in goals for item in g["lint"])
     assert any(str(g["id"]).startswith("rep-quotas/") for g in goals)  # the quotas file
+    # doctor against the scheduler the demo started: every check passes
+    assert re.search(r"^ok +scheduler: active: host .*heartbeat \d+s ago$", out, re.M)
+    assert re.search(r"^\d+ checks: \d+ ok, 0 warnings, 0 failed$", out, re.M)
+    assert "scheduler stopped (exit 0): scheduler stopped: lease released" in out
     assert re.search(r"^sync:sandbox-hubspot +0 \*/4 \* \* \* .*next: ", out, re.M)
     [html] = folder.glob("review-*.html")
     assert html.stat().st_size > 10_000 and list(folder.glob("review-*.xlsx"))
