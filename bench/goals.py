@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from _common import result
 from metrics import bench_store
 
 from connectors.registry import settings_models
@@ -125,8 +126,8 @@ def main() -> None:
         goal_times.append(time.perf_counter() - started)
     assert report is not None
     statuses: dict[str, int] = {}
-    for result in report.results:
-        statuses[result.status] = statuses.get(result.status, 0) + 1
+    for goal in report.results:
+        statuses[goal.status] = statuses.get(goal.status, 0) + 1
     goals, metrics = min(goal_times), min(metric_times)
     print(f"store           {store.dialect}: {args.deals:,} deals")
     print(
