@@ -83,9 +83,10 @@ def parse_flag(value: Any, column: str) -> bool | None:
 class ActivityMapper:
     """Maps rows of one source's activities file, in the org's time zone."""
 
-    def __init__(self, source: str, settings: CsvSourceSettings, tz: ZoneInfo) -> None:
-        assert settings.activities is not None, "a source with an activities table"
-        self.acts: CsvActivities = settings.activities
+    def __init__(
+        self, source: str, acts: CsvActivities, settings: CsvSourceSettings, tz: ZoneInfo
+    ) -> None:
+        self.acts = acts
         self.cols = self.acts.columns.mapped()
         self.kinds = self.acts.kinds.lookup()
         self.kinds_key = f"sources.{source}.activities.kinds"

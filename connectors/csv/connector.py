@@ -89,7 +89,7 @@ class CsvConnector(Connector):
             "imported_at": datetime.now(UTC).isoformat(),
         }
         yield _dedupe(batch)
-        if s.activities is not None and acts_info is not None:
+        if s.activities is not None and acts_info is not None:  # both, or neither
             yield from self._activity_batches(s.activities, acts_info, batch.cursor)
 
     def _activity_batches(
@@ -98,7 +98,7 @@ class CsvConnector(Connector):
         """The activities file's rows in batches; the last carries the activity id set and
         the cursor with the file's fingerprint."""
         s = self.csv
-        mapper = ActivityMapper(self.name, s, self.context.tracker.tz)
+        mapper = ActivityMapper(self.name, acts, s, self.context.tracker.tz)
         scan = Scan(acts.path.name, "activity")
         batch = Batch()
         export = ExportRows(acts.path, s.activity_layout(acts))

@@ -135,7 +135,9 @@ class CsvActivityKinds(Strict):
             for value in getattr(self, kind):
                 key = value.strip().casefold()
                 if owner.setdefault(key, kind) != kind:
-                    raise ValueError(f"{value!r} is listed as both {owner[key]} and {kind}")
+                    raise ValueError(
+                        f"{value!r} is listed as both {owner[key]} and {kind}; list it under one"
+                    )
         return self
 
     def lookup(self) -> dict[str, str]:

@@ -299,3 +299,52 @@ def test_without_an_activities_table_no_activity_is_read(tmp_path: Path, store: 
     result = sync(load_settings(config, settings_models()), store)
     assert result.outcome == "ok" and stored(store) == set()
     assert settings.source("export").activities is not None  # the table is what turns it on
+
+
+def test_the_worked_example_in_the_docs_gives_what_they_say(tmp_path: Path, store: Store) -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "csv.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Activities") :]
+    example = section[section.index("```toml\n") + 8 : section.index("```\n", 10)]
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'{example}\n[store]\nurl = "{store.url}"\n', encoding="utf-8")
+    (tmp_path / "exports").mkdir()
+    deals = [["Opportunity ID", "Stage", "Opportunity Owner", "Account Name"]]
+    write_file(tmp_path / "exports/deals.csv", [["OPP-7", "Proposal", "Ana", "Acme"]], deals[0])
+    header = [
+        *["Activity ID", "Type", "Date", "Duration (min)", "Done", "Opportunity ID"],
+        *["Subject", "Assigned To", "Result", "Account Name"],
+    ]
+    rows = [
+        ["A1", "Phone Call", "31/12/2026 09:30", "12,5", "yes", "OPP-7"],
+        ["A2", "Meeting", "15/07/2026 14:00", "60", "no", "OPP-7"],
+        ["A3", "E-Mail", "31/12/2026", None, None, None],
+        ["A4", "Lunch", "02/01/2026", None, None, None],
+    ]
+    write_file(tmp_path / "exports/activities.xlsx", rows, header)
+    result = sync(load_settings(config, settings_models()), store)
+    rejected = (
+        "activities.xlsx:5: Type: 'Lunch' is not a known activity kind; list it under "
+        "sources.export.activities.kinds as one of call, meeting, email, task"
+    )
+    assert [str(r) for r in result.rejected] == [rejected]
+    assert rejected.replace("list it under ", "list it under\n") in section
+    expected = [
+        ActivityRecord(
+            external_id="A1",
+            kind="call",
+            occurred_at=datetime(2026, 12, 31, 8, 30, tzinfo=UTC),
+            duration_minutes=12.5,
+            is_completed=True,
+            deal_external_id="OPP-7",
+        ),
+        ActivityRecord(
+            external_id="A2",
+            kind="meeting",
+            occurred_at=datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
+            duration_minutes=60.0,
+            is_completed=False,
+            deal_external_id="OPP-7",
+        ),
+        ActivityRecord(external_id="A3", kind="email", occurred_on=date(2026, 12, 31)),
+    ]
+    assert activity_differences(store, "export", expected) == []
