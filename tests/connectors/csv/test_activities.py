@@ -348,3 +348,22 @@ def test_the_worked_example_in_the_docs_gives_what_they_say(tmp_path: Path, stor
         ActivityRecord(external_id="A3", kind="email", occurred_on=date(2026, 12, 31)),
     ]
     assert activity_differences(store, "export", expected) == []
+
+
+def test_the_commented_activities_block_of_the_example_config_loads(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[3] / "config.example.toml").read_text("utf-8")
+    lines = example.splitlines()
+    start = lines.index(
+        "# [sources.export.activities]     # optional: calls, meetings, emails, tasks (docs/csv.md);"
+    )
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line.removeprefix("# "))
+    (tmp_path / "tracker.toml").write_text(example + "\n".join(block) + "\n", encoding="utf-8")
+    acts = load_settings(tmp_path / "tracker.toml", settings_models()).source("export")
+    activities = acts.activities  # type: ignore[attr-defined]
+    assert activities.path == tmp_path / "exports" / "activities.csv"
+    assert activities.columns.deal == "opportunity_id"
+    assert activities.kinds.lookup()["phone call"] == "call"
