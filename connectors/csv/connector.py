@@ -1,32 +1,38 @@
 """The CSV/XLSX connector: a full export, re-read whole on every sync.
 
 Every row maps completely or is rejected with ``file:line: reason`` (never half-imported).
-The last batch carries the complete set of deal ids in the file, so a deal missing from a
-newer export of the same source is marked deleted. Ids of rejected rows count as present:
-a row that fails to parse never deletes its deal.
+The last deal batch carries the complete set of deal ids in the file, so a deal missing
+from a newer export of the same source is marked deleted. Ids of rejected rows count as
+present: a row that fails to parse never deletes its deal (``scan.py``).
+
+With a ``[sources.NAME.activities]`` table the activities file is read the same way after
+the deals: batches of activities, the last carrying the complete set of activity ids.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 from connectors.base import Connector
-from connectors.csv.mapping import RowError, RowMapper
-from connectors.csv.reader import ERROR_KEY, ExportRows, inspect_file
-from connectors.csv.settings import CsvSourceSettings
+from connectors.csv.activity_mapping import ActivityMapper
+from connectors.csv.mapping import MappedRow, RowMapper
+from connectors.csv.reader import ExportRows, FileInfo, Layout, inspect_file
+from connectors.csv.scan import Scan
+from connectors.csv.settings import CsvActivities, CsvSourceSettings
 from tracker.errors import SourceError
-from tracker.records import AccountRecord, Batch, DealRecord, JsonDict, OwnerRecord, RejectedRow
+from tracker.records import Batch, JsonDict, RejectedRow
 from tracker.wording import plural
 
 log = logging.getLogger(__name__)
-SHOWN_LOCATIONS = 5  # rows named in a warning; the count says how many there are
 
 
 class CsvConnector(Connector):
-    """``kind = "csv"``: deals from a CRM export in CSV or XLSX."""
+    """``kind = "csv"``: deals (and, when configured, activities) from CRM exports in CSV or
+    XLSX."""
 
     kind = "csv"
     settings_model = CsvSourceSettings
@@ -37,121 +43,120 @@ class CsvConnector(Connector):
         return cast(CsvSourceSettings, self.settings)
 
     def check(self) -> None:
-        """The file exists and has every mapped column."""
-        self._header_info()
+        """The files exist and have every mapped column."""
+        self._deals_file()
+        if self.csv.activities is not None:
+            self._activities_file(self.csv.activities)
 
-    def _header_info(self) -> tuple[list[str], str, int]:
+    def _deals_file(self) -> FileInfo:
         s = self.csv
-        info = inspect_file(s.path, s.layout)
-        mapped_columns = [*s.columns.mapped().values(), *s.custom.values()]
-        repeated = sorted({c for c in mapped_columns if info.header.count(c) > 1})
-        if repeated:
-            raise SourceError(
-                f"{s.path.name}: column {repeated[0]!r} appears more than once in the header; "
-                "rename one of them in the export"
-            )
-        missing = [
-            f"{column!r} (sources.{self.name}.columns.{field})"
-            for field, column in s.columns.mapped().items()
-            if column not in info.header
-        ] + [
-            f"{column!r} (sources.{self.name}.custom.{field})"
-            for field, column in s.custom.items()
-            if column not in info.header
-        ]
-        if missing:
-            raise SourceError(
-                f"{s.path.name}: column {missing[0]} not found; columns in the file: "
-                f"{', '.join(info.header)}"
-            )
-        return info.header, info.sha256, info.approx_rows
+        key = f"sources.{self.name}"
+        wanted = {f"{key}.columns.{f}": c for f, c in s.columns.mapped().items()}
+        wanted |= {f"{key}.custom.{f}": c for f, c in s.custom.items()}
+        return _checked_file(s.path, s.layout, wanted)
+
+    def _activities_file(self, acts: CsvActivities) -> FileInfo:
+        key = f"sources.{self.name}.activities.columns"
+        wanted = {f"{key}.{f}": c for f, c in acts.columns.mapped().items()}
+        return _checked_file(acts.path, self.csv.activity_layout(acts), wanted)
 
     def batches(self, cursor: JsonDict | None) -> Iterator[Batch]:
-        """Map every row; one batch per ``batch_size`` rows, the last with the id set."""
+        """Map every row; one batch per ``batch_size`` rows, the last of the deals with the
+        deal id set, then the activities likewise."""
         s = self.csv
-        _, digest, approx = self._header_info()
+        info = self._deals_file()
+        acts_info = self._activities_file(s.activities) if s.activities is not None else None
         mapper = RowMapper(s, self.context.tracker)
-        seen: dict[str, int] = {}
-        batch = Batch(expected_total=approx)
-        rows = mapped = unidentified = 0
-        unidentified_at: list[str] = []  # the first rows without a readable deal id
+        scan = Scan(s.path.name, "deal")
+        batch = Batch(expected_total=info.approx_rows)
         export = ExportRows(s.path, s.layout)
-        for line, row in export:
-            rows += 1
-            location = f"{s.path.name}:{line}"
-            deal_id = mapper.row_id(row)
-            if deal_id is None:
-                unidentified += 1
-                if len(unidentified_at) < SHOWN_LOCATIONS:
-                    unidentified_at.append(location)
-            if ERROR_KEY in row:
-                batch.rejected.append(RejectedRow(location, str(row[ERROR_KEY]), deal_id))
-                if deal_id is not None:
-                    seen.setdefault(deal_id, line)
-                continue
-            if deal_id in seen:
-                batch.rejected.append(
-                    RejectedRow(
-                        location,
-                        f"duplicate deal id {deal_id!r} (first on line {seen[deal_id]})",
-                        deal_id,
-                    )
-                )
-                continue
-            if deal_id is not None:
-                seen[deal_id] = line
-            try:
-                records = mapper.map(row)
-            except RowError as exc:
-                batch.rejected.append(RejectedRow(location, str(exc), deal_id))
-                continue
-            _add(batch, records.deal, records.owner, records.account)
-            mapped += 1
+        for item in scan.records(export, mapper.row_id, mapper.map):
+            _add(batch, item)
             if len(batch.deals) >= s.batch_size:
                 yield _dedupe(batch)
-                batch = Batch(expected_total=approx)
-        if rows == 0:
+                batch = Batch(expected_total=info.approx_rows)
+        if scan.rows == 0:
             raise SourceError(
                 f"{s.path.name}: no data rows; refusing to mark every deal of source "
                 f"{self.name!r} deleted (is this the right export?)"
             )
-        if export.footer.rows:
-            f = export.footer
-            batch.notes.append(
-                f"{s.path.name}: footer: {plural(f.rows, 'row')} skipped "
-                f"(lines {f.first_line}-{f.last_line})"
-            )
-        if unidentified or not mapped:
-            # a row whose id cannot be read may be any deal: deleting "missing" ones is unsafe
-            batch.warnings.append(_deletions_not_applied(unidentified, unidentified_at))
-            log.warning("%s", batch.warnings[-1])
-        else:
-            batch.complete_deal_ids = frozenset(seen)
+        _note_footer(batch, export)
+        batch.complete_deal_ids = scan.complete_ids(batch.warnings)
         batch.cursor = {
             "file": str(s.path),
-            "sha256": digest,
-            "rows": rows,
+            "sha256": info.sha256,
+            "rows": scan.rows,
             "imported_at": datetime.now(UTC).isoformat(),
         }
         yield _dedupe(batch)
+        if s.activities is not None and acts_info is not None:  # both, or neither
+            yield from self._activity_batches(s.activities, acts_info, batch.cursor)
+
+    def _activity_batches(
+        self, acts: CsvActivities, info: FileInfo, cursor: JsonDict
+    ) -> Iterator[Batch]:
+        """The activities file's rows in batches; the last carries the activity id set and
+        the cursor with the file's fingerprint."""
+        s = self.csv
+        mapper = ActivityMapper(self.name, acts, s, self.context.tracker.tz)
+        scan = Scan(acts.path.name, "activity")
+        batch = Batch()
+        export = ExportRows(acts.path, s.activity_layout(acts))
+        for item in scan.records(export, mapper.row_id, mapper.map):
+            if isinstance(item, RejectedRow):
+                batch.rejected.append(item)
+                continue
+            batch.activities.append(item)
+            if len(batch.activities) >= s.batch_size:
+                yield batch
+                batch = Batch()
+        _note_footer(batch, export)
+        batch.complete_activity_ids = scan.complete_ids(batch.warnings)
+        batch.cursor = {
+            **cursor,
+            "activities": {"file": str(acts.path), "sha256": info.sha256, "rows": scan.rows},
+        }
+        yield batch
 
 
-def _deletions_not_applied(count: int, first: list[str]) -> str:
-    """Why deals missing from the export were not marked deleted, naming the rows."""
-    if not count:
-        return "deletions not applied: no row could be mapped"
-    more = f" and {count - len(first):,} more" if count > len(first) else ""
-    return f"deletions not applied: {plural(count, 'row')} without an id, {', '.join(first)}{more}"
+def _checked_file(path: Path, layout: Layout, wanted: Mapping[str, str]) -> FileInfo:
+    """The file's header and fingerprint, once every mapped column (config key → column)
+    is in the header exactly once."""
+    info = inspect_file(path, layout)
+    repeated = sorted({c for c in wanted.values() if info.header.count(c) > 1})
+    if repeated:
+        raise SourceError(
+            f"{path.name}: column {repeated[0]!r} appears more than once in the header; "
+            "rename one of them in the export"
+        )
+    missing = [f"{column!r} ({key})" for key, column in wanted.items() if column not in info.header]
+    if missing:
+        raise SourceError(
+            f"{path.name}: column {missing[0]} not found; columns in the file: "
+            f"{', '.join(info.header)}"
+        )
+    return info
 
 
-def _add(
-    batch: Batch, deal: DealRecord, owner: OwnerRecord | None, account: AccountRecord | None
-) -> None:
-    batch.deals.append(deal)
-    if owner is not None:
-        batch.owners.append(owner)
-    if account is not None:
-        batch.accounts.append(account)
+def _note_footer(batch: Batch, export: ExportRows) -> None:
+    """Say how many footer rows below the data were skipped, if any."""
+    f = export.footer
+    if f.rows:
+        batch.notes.append(
+            f"{export.path.name}: footer: {plural(f.rows, 'row')} skipped "
+            f"(lines {f.first_line}-{f.last_line})"
+        )
+
+
+def _add(batch: Batch, item: MappedRow | RejectedRow) -> None:
+    if isinstance(item, RejectedRow):
+        batch.rejected.append(item)
+        return
+    batch.deals.append(item.deal)
+    if item.owner is not None:
+        batch.owners.append(item.owner)
+    if item.account is not None:
+        batch.accounts.append(item.account)
 
 
 def _dedupe(batch: Batch) -> Batch:

@@ -110,7 +110,8 @@ def _parse_text(text: str, column: str, fmt: str | None) -> datetime:
         raise RowError(f"{column}: {text!r} is not a date in {expected}") from None
 
 
-def _text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
+    """A cell as trimmed text (a whole float without its ``.0``); blank is ``None``."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -150,7 +151,7 @@ class RowMapper:
 
     def row_id(self, row: dict[str, Any]) -> str | None:
         """The row's deal id, if it has one."""
-        return _text(self._get(row, "id"))
+        return cell_text(self._get(row, "id"))
 
     def map(self, row: dict[str, Any]) -> MappedRow:
         """Records for ``row``; raises ``RowError`` and produces nothing on any problem."""
@@ -159,7 +160,7 @@ class RowMapper:
             raise RowError(f"{self._col('id')}: the deal id is blank")
         if len(deal_id) > MAX_ID:
             raise RowError(f"{self._col('id')}: the deal id is longer than {MAX_ID} characters")
-        stage = _text(self._get(row, "stage"))
+        stage = cell_text(self._get(row, "stage"))
         if stage is None:
             raise RowError(f"{self._col('stage')}: the stage is blank")
         key = stage.casefold()
@@ -177,19 +178,19 @@ class RowMapper:
             )
         if is_won and amount is None:
             raise RowError(f"{self._col('amount')}: a won deal needs an amount")
-        currency = (_text(self._get(row, "currency")) or self.default_currency).upper()
+        currency = (cell_text(self._get(row, "currency")) or self.default_currency).upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
             raise RowError(f"{self._col('currency')}: {currency!r} is not a 3-letter currency code")
-        deal_type = _text(self._get(row, "type"))
-        owner_id = _text(self._get(row, "owner"))
-        account_id = _text(self._get(row, "account"))
+        deal_type = cell_text(self._get(row, "type"))
+        owner_id = cell_text(self._get(row, "owner"))
+        account_id = cell_text(self._get(row, "account"))
         deal = DealRecord(
             external_id=deal_id,
-            name=_text(self._get(row, "name")),
+            name=cell_text(self._get(row, "name")),
             account_external_id=account_id,
             owner_external_id=owner_id,
             stage=stage,
-            pipeline=_text(self._get(row, "pipeline")),
+            pipeline=cell_text(self._get(row, "pipeline")),
             is_closed=is_won or is_lost,
             is_won=is_won,
             created_at=created,
@@ -203,23 +204,23 @@ class RowMapper:
             is_new_business=(deal_type.casefold() in self.new_types)
             if deal_type is not None and self.new_types
             else None,
-            custom={name: _text(row.get(col)) for name, col in self.s.custom.items()},
+            custom={name: cell_text(row.get(col)) for name, col in self.s.custom.items()},
         )
         owner = None
         if owner_id is not None:
             owner = OwnerRecord(
                 external_id=owner_id,
                 name=owner_id,
-                email=_text(self._get(row, "owner_email")),
-                team=_text(self._get(row, "team")),
-                region=_text(self._get(row, "region")),
+                email=cell_text(self._get(row, "owner_email")),
+                team=cell_text(self._get(row, "team")),
+                region=cell_text(self._get(row, "region")),
             )
         account = None
         if account_id is not None:
             account = AccountRecord(
                 external_id=account_id,
                 name=account_id,
-                segment=_text(self._get(row, "segment")),
-                industry=_text(self._get(row, "industry")),
+                segment=cell_text(self._get(row, "segment")),
+                industry=cell_text(self._get(row, "industry")),
             )
         return MappedRow(deal=deal, owner=owner, account=account)

@@ -87,6 +87,10 @@ QUOTA_GOAL = (
     '\n[[goals]]\nid = "q"\nmetric = "revenue"\nperiod = "2025-Q2"\nquotas = "quotas.csv"\n'
     'why = "quota"\n'
 )
+ACTIVITIES = (
+    '[sources.export.activities]\npath = "acts.csv"\n'
+    'columns = { id = "id", kind = "type", occurred = "when" }\n'
+)
 EMAIL = '\n[email]\nhost = "127.0.0.1"\nfrom = "t@example.com"\n'
 
 CASES = [
@@ -156,6 +160,50 @@ CASES = [
         replace("[sources.export.columns]", 'decimal_separator = ";"\n[sources.export.columns]'),
         SYNC,
         "sources.export.decimal_separator: ",
+    ),
+    # a CSV source's activities table
+    Case(
+        "csv-activities-true",
+        replace("[sources.export.columns]", "activities = true\n[sources.export.columns]"),
+        SYNC,
+        "sources.export.activities: a CSV source's activities come from their own file: write a "
+        "[sources.NAME.activities] table",
+    ),
+    Case(
+        "csv-activities-no-path",
+        append(ACTIVITIES.replace('path = "acts.csv"\n', "")),
+        SYNC,
+        "sources.export.activities.path: required key is missing",
+    ),
+    Case(
+        "csv-activities-no-kind-column",
+        append(ACTIVITIES.replace('kind = "type", ', "")),
+        SYNC,
+        "sources.export.activities.columns.kind: required key is missing",
+    ),
+    Case(
+        "csv-activities-column-typo",
+        append(ACTIVITIES.replace("occurred =", "ocurred =")),
+        SYNC,
+        "sources.export.activities.columns.ocurred: unknown key",
+    ),
+    Case(
+        "csv-activities-suffix",
+        append(ACTIVITIES.replace("acts.csv", "acts.pdf")),
+        SYNC,
+        "sources.export.activities.path: acts.pdf: expected a .csv, .tsv or .xlsx file",
+    ),
+    Case(
+        "csv-activities-kind-twice",
+        append(ACTIVITIES + 'kinds = { call = ["Ring"], meeting = ["ring"] }\n'),
+        SYNC,
+        "sources.export.activities.kinds: 'ring' is listed as both call and meeting",
+    ),
+    Case(
+        "csv-activities-kind-values",
+        append(ACTIVITIES + 'kinds = { call = "Ring" }\n'),
+        SYNC,
+        "sources.export.activities.kinds.call: ",
     ),
     Case("sf-no-auth", append('[sources.sf]\nkind = "salesforce"\n'), SYNC, "sources.sf"),
     Case(
@@ -413,3 +461,29 @@ def test_malformed_csv_rows_are_named_by_line_and_only_they_are_left_out(
     with sqlite3.connect(tmp_path / "tracker.db") as conn:
         stored = {r[0] for r in conn.execute("SELECT external_id FROM deals")}
     assert stored == {f"OPP{i:07d}" for i in range(12)} - {"OPP0000002", "OPP0000004"}
+
+
+def test_malformed_activity_rows_are_named_by_line_and_only_they_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = write_config(tmp_path, write_csv(tmp_path / "crm.csv", 4), "sqlite:///tracker.db")
+    config.write_text(config.read_text(encoding="utf-8") + ACTIVITIES, encoding="utf-8")
+    (tmp_path / "acts.csv").write_text(
+        "id,type,when\n"
+        "C1,call,2025-03-04T10:00:00\n"
+        "C2,Lunch,2025-03-05\n"
+        "C3,meeting,2025-02-30\n"
+        "C4,email,2025-03-06\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["--config", str(config), "sync"])
+    assert result.exit_code == 3, result.stderr  # partial: the documented code for rejects
+    assert (
+        "acts.csv:3: type: 'Lunch' is not a known activity kind; list it under "
+        "sources.export.activities.kinds as one of call, meeting, email, task"
+    ) in result.stderr
+    assert "acts.csv:4: when: '2025-02-30' is not a date" in result.stderr
+    with sqlite3.connect(tmp_path / "tracker.db") as conn:
+        stored = {r[0] for r in conn.execute("SELECT external_id FROM activities")}
+    assert stored == {"C1", "C4"}
