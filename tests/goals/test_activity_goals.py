@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from jobs import tasks
+from tests.goals.test_store import SOURCES
 from tests.metrics.activity_fixtures import insert_week
 from tracker.settings import Settings
 from tracker.store import Store
@@ -24,14 +25,6 @@ GOALS = [
         "why": "two customer meetings a week keep the pipeline moving",
     }
 ]
-SOURCES = {
-    "crm": {
-        "kind": "csv",
-        "path": "crm.csv",
-        "columns": {"id": "id", "stage": "stage"},
-        "stages": {"won": ["Won"], "lost": ["Lost"]},
-    }
-}
 
 
 @pytest.fixture

@@ -54,51 +54,29 @@ def _per_deal(numerator: pd.Series, denominator: pd.Series, coverage: pd.Series)
     )
 
 
-_COUNT_TEXT = (
-    "Completed {} (not deleted) that occurred in the period, by local date in the org's time zone."
-)
+def _register_count(name: str, kind: str) -> None:
+    """Register ``name``: the completed activities of ``kind`` in the period."""
+
+    def count(data: PeriodData, keys: list[str]) -> pd.DataFrame:
+        return activity_count(data, keys, kind)
+
+    count.__doc__ = f"Completed {name} in the period."
+    REGISTRY.metric(
+        name,
+        unit="count",
+        direction="higher",
+        kind="cumulative",
+        source="activities",
+        empty_value=0.0,
+        description=(
+            f"Completed {name} (not deleted) that occurred in the period, by local date in "
+            "the org's time zone."
+        ),
+    )(count)
 
 
-@REGISTRY.metric(
-    "calls",
-    unit="count",
-    direction="higher",
-    kind="cumulative",
-    source="activities",
-    empty_value=0.0,
-    description=_COUNT_TEXT.format("calls"),
-)
-def calls(data: PeriodData, keys: list[str]) -> pd.DataFrame:
-    """Completed calls in the period."""
-    return activity_count(data, keys, "call")
-
-
-@REGISTRY.metric(
-    "meetings",
-    unit="count",
-    direction="higher",
-    kind="cumulative",
-    source="activities",
-    empty_value=0.0,
-    description=_COUNT_TEXT.format("meetings"),
-)
-def meetings(data: PeriodData, keys: list[str]) -> pd.DataFrame:
-    """Completed meetings in the period."""
-    return activity_count(data, keys, "meeting")
-
-
-@REGISTRY.metric(
-    "emails",
-    unit="count",
-    direction="higher",
-    kind="cumulative",
-    source="activities",
-    empty_value=0.0,
-    description=_COUNT_TEXT.format("emails"),
-)
-def emails(data: PeriodData, keys: list[str]) -> pd.DataFrame:
-    """Completed emails in the period."""
-    return activity_count(data, keys, "email")
+for _name, _kind in (("calls", "call"), ("meetings", "meeting"), ("emails", "email")):
+    _register_count(_name, _kind)
 
 
 @REGISTRY.metric(

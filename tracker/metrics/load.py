@@ -77,6 +77,36 @@ def _line_items_subquery(needed: set[str]) -> Any:
     )
 
 
+def _join_owner_and_account(
+    base: Table, needed: set[str], columns: list[ColumnElement[Any]]
+) -> Any:
+    """``base`` (deals or activities) outer-joined to its owner and account on ``(source,
+    external id)`` when ``needed`` columns come from them (added to ``columns``)."""
+    joined: Any = base
+    if needed & {"owner_name", "team", "region"}:
+        owners = _table(Owner)
+        joined = joined.outerjoin(
+            owners,
+            and_(
+                owners.c.source == base.c.source, owners.c.external_id == base.c.owner_external_id
+            ),
+        )
+        if "owner_name" in needed:
+            columns.append(owners.c.name.label("owner_name"))
+        columns.extend(owners.c[name] for name in ("team", "region") if name in needed)
+    if "segment" in needed:
+        accounts = _table(Account)
+        joined = joined.outerjoin(
+            accounts,
+            and_(
+                accounts.c.source == base.c.source,
+                accounts.c.external_id == base.c.account_external_id,
+            ),
+        )
+        columns.append(accounts.c.segment)
+    return joined
+
+
 def deals_query(
     fields: Iterable[Field | str],
     dimensions: Iterable[str],
@@ -86,31 +116,10 @@ def deals_query(
     ``sources`` keeps only the deals of those sources (``None``: every source)."""
     needed = set(raw_columns(fields, dimensions))
     deals = _table(Deal)
-    owners = _table(Owner)
-    accounts = _table(Account)
     columns: list[ColumnElement[Any]] = [
         deals.c[name] for name in raw_columns(fields, dimensions) if name in deals.c
     ]
-    joined: Any = deals
-    if needed & {"owner_name", "team", "region"}:
-        joined = joined.outerjoin(
-            owners,
-            and_(
-                owners.c.source == deals.c.source, owners.c.external_id == deals.c.owner_external_id
-            ),
-        )
-        if "owner_name" in needed:
-            columns.append(owners.c.name.label("owner_name"))
-        columns.extend(owners.c[name] for name in ("team", "region") if name in needed)
-    if "segment" in needed:
-        joined = joined.outerjoin(
-            accounts,
-            and_(
-                accounts.c.source == deals.c.source,
-                accounts.c.external_id == deals.c.account_external_id,
-            ),
-        )
-        columns.append(accounts.c.segment)
+    joined = _join_owner_and_account(deals, needed, columns)
     if needed & _LINE_ITEM_COLUMNS:
         items = _line_items_subquery(needed)
         joined = joined.outerjoin(
@@ -177,18 +186,7 @@ def activities_query(
     needed = set(activity_columns(dimensions))
     acts = _table(Activity)
     columns: list[ColumnElement[Any]] = [acts.c[name] for name in ACTIVITY_COLUMNS]
-    joined: Any = acts
-    if needed & {"owner_name", "team", "region"}:
-        owners = _table(Owner)
-        joined = joined.outerjoin(
-            owners,
-            and_(
-                owners.c.source == acts.c.source, owners.c.external_id == acts.c.owner_external_id
-            ),
-        )
-        if "owner_name" in needed:
-            columns.append(owners.c.name.label("owner_name"))
-        columns.extend(owners.c[name] for name in ("team", "region") if name in needed)
+    joined = _join_owner_and_account(acts, needed, columns)
     if "pipeline" in needed:
         deals = _table(Deal)
         joined = joined.outerjoin(
@@ -196,16 +194,6 @@ def activities_query(
             and_(deals.c.source == acts.c.source, deals.c.external_id == acts.c.deal_external_id),
         )
         columns.append(deals.c.pipeline)
-    if "segment" in needed:
-        accounts = _table(Account)
-        joined = joined.outerjoin(
-            accounts,
-            and_(
-                accounts.c.source == acts.c.source,
-                accounts.c.external_id == acts.c.account_external_id,
-            ),
-        )
-        columns.append(accounts.c.segment)
     query = (
         select(*columns)
         .select_from(joined)
