@@ -91,3 +91,23 @@ def test_report_evaluates_the_weekly_meetings_goal_per_rep(config: Path) -> None
         "meetings/Bob": (1, 2, "missed"),
         "meetings/Cy": (0, 2, "missed"),
     }
+
+
+def test_goals_suggest_a_weekly_meetings_goal(config: Path) -> None:
+    code, out, err = invoke(
+        config,
+        "goals",
+        "suggest",
+        "-m",
+        "meetings",
+        "--period",
+        "2026-W38",
+        "--as-of",
+        "2026-09-14",
+    )
+    assert code == 0, err
+    # one week on record (W37: 4 meetings); target: 4 + 5 % = 4.2, a count: 5; stretch:
+    # 10 % beyond max(best 4, target 5) = 5.5, so 6
+    assert "#   2026-W37 4\n" in out
+    assert "\ntarget = 5  #" in out and "\nstretch = 6  #" in out
+    assert 'period = "2026-W38"' in out

@@ -59,21 +59,23 @@ def _figures(
 def test_counts_per_week_owner_and_team_by_local_date(store: Store) -> None:
     insert_week(store.engine)
     rows = _rows(store)
-    # W37: calls a6 a7 a11 a13 (a8 has no completion: a call counts only when done);
-    # meetings a1 a2 (none said: a Salesforce Event) a10 a14 (no owner: coverage 3/4);
-    # a3 is Monday in Berlin, a4 not held, a5 deleted; emails a9 a16; the task a15 nowhere
-    assert _figures(rows, "calls", W37) == (4, 4, 1.0)
-    assert _figures(rows, "meetings", W37) == (4, 4, 0.75)
+    # W37: calls a6 a7 a11 a13; a8 says nothing of its completion: not counted, and it
+    # lowers the coverage (4 of 5 calls known). Meetings a1 a2 (none said: a Salesforce
+    # Event counts as held) a10 a14 (no owner: the company's, no rep's); a3 is Monday in
+    # Berlin, a4 not held (known), a5 deleted. Emails a9 a16; the task a15 nowhere.
+    assert _figures(rows, "calls", W37) == (4, 4, 0.8)
+    assert _figures(rows, "calls", W37, owner="Ann") == (2, 2, pytest.approx(2 / 3))
+    assert _figures(rows, "meetings", W37) == (4, 4, 1.0)
     assert _figures(rows, "emails", W37) == (2, 2, 1.0)
     assert _figures(rows, "meetings", W38) == (2, 2, 1.0)  # a3, a12
     assert _figures(rows, "calls", W38) == (0, 0, None)
-    assert _figures(rows, "meetings", SEPT) == (6, 6, pytest.approx(5 / 6))
+    assert _figures(rows, "meetings", SEPT) == (6, 6, 1.0)
     ann = [value(rows, m, W37, owner="Ann").value for m in ("calls", "meetings", "emails")]
     bob = [value(rows, m, W37, owner="Bob").value for m in ("calls", "meetings", "emails")]
     cy = [value(rows, m, W37, owner="Cy").value for m in ("calls", "meetings", "emails")]
     nobody = [value(rows, m, W37, owner=None).value for m in ("calls", "meetings", "emails")]
     assert (ann, bob, cy, nobody) == ([2, 2, 1], [1, 1, 1], [1, 0, 0], [0, 1, 0])
-    assert _figures(rows, "meetings", W37, owner=None) == (1, 1, 0.0)
+    assert _figures(rows, "meetings", W37, owner=None) == (1, 1, 1.0)
     assert _figures(rows, "meetings", W37, owner="Cy") == (0, 0, None)
     assert value(rows, "meetings", W38, owner="Ann").value == 1
     assert value(rows, "calls", W37, team="EMEA").value == 3
@@ -93,16 +95,16 @@ def test_meetings_per_won_deal_and_null_without_a_won_deal(store: Store) -> None
     insert_week(store.engine)
     rows = _rows(store)
     # W37: 4 meetings ÷ 2 won deals (d1, d4); n = the won deals
-    assert _figures(rows, "meetings_per_won_deal", W37) == (2.0, 2, 0.75)
+    assert _figures(rows, "meetings_per_won_deal", W37) == (2.0, 2, 1.0)
     assert _figures(rows, "meetings_per_won_deal", W37, owner="Ann") == (2.0, 1, 1.0)
     assert _figures(rows, "meetings_per_won_deal", W37, owner="Bob") == (1.0, 1, 1.0)
     assert _figures(rows, "meetings_per_won_deal", W37, team="EMEA") == (1.5, 2, 1.0)
     # Cy won nothing and held no meeting; the ownerless meeting has no won deal beside it
     assert _figures(rows, "meetings_per_won_deal", W37, owner="Cy") == (None, 0, None)
-    assert _figures(rows, "meetings_per_won_deal", W37, owner=None) == (None, 0, 0.0)
+    assert _figures(rows, "meetings_per_won_deal", W37, owner=None) == (None, 0, 1.0)
     # W38: 2 meetings, nothing won (d3 was lost): null, never infinite
     assert _figures(rows, "meetings_per_won_deal", W38) == (None, 0, 1.0)
-    assert _figures(rows, "meetings_per_won_deal", SEPT) == (3.0, 2, pytest.approx(5 / 6))
+    assert _figures(rows, "meetings_per_won_deal", SEPT) == (3.0, 2, 1.0)
 
 
 def test_activities_per_open_deal_counts_only_deals_open_at_the_end(store: Store) -> None:

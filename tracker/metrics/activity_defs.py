@@ -1,11 +1,11 @@
 """The activity metrics: calls, meetings and emails held, and two ratios to deals
 (``docs/metrics.md`` states each one in words).
 
-Each function reads the completed activities of a layer of periods (``data.activities``,
-see ``tracker.metrics.activity_frame``), and for the ratios the deals, grouped by the same
-keys: an activity falls in its owner's owner/team/region group, a deal in its owner's.
-Dimension values are compared as plain objects, since the two frames categorise them
-apart.
+Each function reads the calls, meetings and emails of a layer of periods
+(``data.activities``, see ``tracker.metrics.activity_frame``: only the ``done`` ones
+count), and for the ratios the deals, grouped by the same keys: an activity falls in its
+owner's owner/team/region group, a deal in its owner's. Dimension values are compared as
+plain objects, since the two frames categorise them apart.
 """
 
 from __future__ import annotations
@@ -25,18 +25,27 @@ def _grouped(frame: pd.DataFrame, keys: list[str], series: pd.Series) -> SeriesG
     return series.groupby(by, sort=False)
 
 
-def _of_kind(data: PeriodData, kinds: tuple[str, ...]) -> pd.DataFrame:
+def _of_kind(data: PeriodData, kind: str) -> pd.DataFrame:
     acts = data.activities
-    return acts[acts["kind"].isin(kinds).to_numpy()]
+    return acts[(acts["kind"] == kind).to_numpy()]
+
+
+def _done(acts: pd.DataFrame) -> pd.DataFrame:
+    return acts[acts["done"].to_numpy()]
+
+
+def _known_share(acts: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per group, the share of ``acts`` whose completion is known."""
+    known = _grouped(acts, keys, acts["known"])
+    return share(known.sum(), known.size())
 
 
 def activity_count(data: PeriodData, keys: list[str], kind: str) -> pd.DataFrame:
     """Completed activities of ``kind`` per group: value and n the count, coverage the
-    share of them that have an owner."""
-    acts = _of_kind(data, (kind,))
-    grouped = _grouped(acts, keys, acts["has_owner"])
-    size = grouped.size()
-    return pd.DataFrame({"value": size, "n": size, "coverage": share(grouped.sum(), size)})
+    share of the group's activities of that kind whose completion is known."""
+    acts = _of_kind(data, kind)
+    done = _grouped(acts, keys, acts["done"]).sum().astype("int64")
+    return pd.DataFrame({"value": done, "n": done, "coverage": _known_share(acts, keys)})
 
 
 def _per_deal(numerator: pd.Series, denominator: pd.Series, coverage: pd.Series) -> pd.DataFrame:
@@ -89,11 +98,11 @@ for _name, _kind in (("calls", "call"), ("meetings", "meeting"), ("emails", "ema
 )
 def meetings_per_won_deal(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Meetings held per deal won in the period."""
-    meetings = _of_kind(data, ("meeting",))
-    grouped = _grouped(meetings, keys, meetings["has_owner"])
+    meetings = _of_kind(data, "meeting")
+    held = _grouped(meetings, keys, meetings["done"]).sum()
     won = data.won
     won_count = _grouped(won, keys, won["is_won"]).size()
-    return _per_deal(grouped.size(), won_count, share(grouped.sum(), grouped.size()))
+    return _per_deal(held, won_count, _known_share(meetings, keys))
 
 
 @REGISTRY.metric(
@@ -110,7 +119,7 @@ def meetings_per_won_deal(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 )
 def activities_per_open_deal(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Activities in the period on the deals open at its end, per such deal."""
-    acts = data.activities
+    acts = _done(data.activities)
     deals = data.open_at_end
     open_keys = pd.MultiIndex.from_arrays(
         [deals[PERIOD_KEY], deals["source"].astype(object), deals["external_id"].astype(object)]

@@ -3,7 +3,7 @@
 ``tracker.metrics.load.load_activities`` returns one *raw* row per live (not deleted)
 call, meeting or email, with the owner columns joined on ``(source, owner id)``, the
 linked deal's pipeline and the account's segment when a dimension needs them.
-:func:`prepare_activities` keeps the *completed* ones and turns them into:
+:func:`prepare_activities` turns them into:
 
 ==============  ==============================================================
 column          meaning
@@ -13,7 +13,9 @@ kind            ``call``, ``meeting`` or ``email``
 day             the local date it occurred on, as days since 1970-01-01: the date
                 of ``occurred_at`` in ``tracker.timezone``, else ``occurred_on`` as
                 it is (NaN when neither is known)
-has_owner       it has an owner
+done            it counts as completed (below)
+known           whether it was completed is known: ``is_completed`` is set, or it
+                is a meeting (see below); a call or email without it is unknown
 deal            the external id of the deal it is about ('' when unlinked)
 owner ...       dimensions (owner, team, region, source, pipeline, segment) as
                 categoricals, '' meaning "none": the owner's team and region as for
@@ -49,26 +51,20 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
 """Raw columns every activities frame needs."""
 
 
-def completed(raw: pd.DataFrame) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
-    """Which raw rows count as completed (see the module doc)."""
-    done = raw["is_completed"].to_numpy(dtype=object)
-    unknown = pd.isna(done)
-    said = np.where(unknown, False, done).astype(bool)
-    meeting = (raw["kind"].astype(object) == "meeting").to_numpy()
-    return np.asarray(said | (unknown & meeting), dtype=bool)
-
-
 def prepare_activities(
     raw: pd.DataFrame, *, timezone: str, dimensions: Iterable[str] = ()
 ) -> pd.DataFrame:
     """Build the activities frame from the loader's raw rows (see the module doc)."""
-    raw = raw[completed(raw) & raw["kind"].isin(ACTIVITY_KINDS).to_numpy()]
+    raw = raw[raw["kind"].isin(ACTIVITY_KINDS).to_numpy()]
     frame = pd.DataFrame(index=raw.index)
     frame["kind"] = raw["kind"].astype(object)
     at = local_days(raw["occurred_at"], timezone)
     frame["day"] = at.where(at.notna(), day_numbers(raw["occurred_on"]))
-    owner = raw["owner_external_id"].to_numpy(dtype=object)
-    frame["has_owner"] = ~pd.isna(owner)
+    said = raw["is_completed"].to_numpy(dtype=object)
+    unknown = pd.isna(said)
+    meeting = (frame["kind"] == "meeting").to_numpy()
+    frame["done"] = np.where(unknown, False, said).astype(bool) | (unknown & meeting)
+    frame["known"] = ~unknown | meeting
     deal = raw["deal_external_id"].to_numpy(dtype=object)
     frame["deal"] = np.where(pd.isna(deal), "", deal)
     add_dimensions(frame, raw, dimensions)

@@ -136,8 +136,8 @@ class PeriodData:
     """The deals of one layer of disjoint periods, with the per-basis subsets metrics use.
 
     ``closed``/``won``/``lost`` hold deals whose close date falls in one of the periods,
-    ``created`` those whose created date does, ``activities`` the completed activities
-    that occurred in one; each has the period index in ``_p``.
+    ``created`` those whose created date does, ``activities`` the calls, meetings and
+    emails (completed or not) that occurred in one; each has the period index in ``_p``.
     """
 
     def __init__(
@@ -163,7 +163,7 @@ class PeriodData:
 
     @cached_property
     def activities(self) -> pd.DataFrame:
-        """Completed activities (calls, meetings, emails) that occurred in a period."""
+        """Calls, meetings and emails (completed or not) that occurred in a period."""
         if self._activities is None:
             raise ValueError("activity metrics need the activities frame (load_activities)")
         return self._subset("day", frame=self._activities)
