@@ -28,6 +28,7 @@ from tracker.periods import Period, parse_period
 from tracker.wording import unknown_name
 
 PERIOD_KEY = "_p"
+NO_ACTIVITIES = "activity metrics need the activities frame (load.activities_frame)"
 _EPOCH = date(1970, 1, 1)
 
 Value = float | int | None
@@ -165,7 +166,7 @@ class PeriodData:
     def activities(self) -> pd.DataFrame:
         """Calls, meetings and emails (completed or not) that occurred in a period."""
         if self._activities is None:
-            raise ValueError("activity metrics need the activities frame (load_activities)")
+            raise ValueError(NO_ACTIVITIES)
         return self._subset("day", frame=self._activities)
 
     @cached_property
@@ -182,7 +183,8 @@ class PeriodData:
             still_open = ~is_closed | (closed > end)
             part = self.frame[begun & still_open]
             parts.append(part.assign(**{PERIOD_KEY: position}))
-        return pd.concat(parts) if parts else self.frame.assign(**{PERIOD_KEY: 0})[:0]
+        together: pd.DataFrame = pd.concat(parts)
+        return together
 
     @cached_property
     def closed(self) -> pd.DataFrame:
@@ -380,7 +382,7 @@ def compute(
     """
     definitions = [registry.get(name) for name in request.metrics]
     if activities is None and registry.needs_activities(request.metrics):
-        raise ValueError("activity metrics need the activities frame (load_activities)")
+        raise ValueError(NO_ACTIVITIES)
     for name in request_dimensions(request):
         check_dimension(name)
     periods = list(request.periods)
