@@ -7,7 +7,7 @@ value describing what it did; none prints. Expected failures are ``TrackerError`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -20,14 +20,14 @@ from tracker.errors import ConfigError, TrackerError, UsageError
 from tracker.goals import load as goal_store
 from tracker.goals.engine import GoalInputs, evaluate
 from tracker.goals.expand import canonical
-from tracker.goals.plan import load_needs
+from tracker.goals.plan import goal_metrics, load_needs
 from tracker.goals.result import GoalReport
 from tracker.goals.suggest import Suggestion, check_scope, next_quarter, suggestions
 from tracker.goals.validate import check_goal_configs
 from tracker.logs import log_context
 from tracker.metrics import DEFINITIONS_VERSION, REGISTRY
 from tracker.metrics.compute import build_request, parse_filter
-from tracker.metrics.load import build_report
+from tracker.metrics.load import activities_frame, build_report, default_metrics
 from tracker.metrics.registry import Field
 from tracker.metrics.report import Report
 from tracker.money import unconverted_warning
@@ -186,12 +186,13 @@ def metrics_report(
     now: datetime | None = None,
 ) -> Report:
     """Compute ``query`` over the store; relative periods are resolved against ``today``
-    (a date in the org's calendar); ``now`` stamps the report (default: the clock)."""
+    (a date in the org's calendar); ``now`` stamps the report (default: the clock). No
+    metrics means ``default_metrics`` (the activity ones once activities are synced)."""
     request = build_request(
         periods=list(query.periods),
         today=today,
         fiscal_year_start_month=settings.tracker.fiscal_year_start_month,
-        metrics=list(query.metrics),
+        metrics=list(query.metrics) or default_metrics(store.engine, list(settings.sources)),
         by=list(query.by),
         filters=list(query.filters),
         cross=query.cross,
@@ -270,6 +271,19 @@ def _deals_frame(
     )
 
 
+def _activities(
+    settings: Settings, store: Store, metrics: Iterable[str], dims: Sequence[str]
+) -> pd.DataFrame | None:
+    """The activities frame when one of ``metrics`` needs it (else None, nothing read)."""
+    return activities_frame(
+        store.engine,
+        metrics,
+        dims,
+        timezone=settings.tracker.timezone,
+        sources=list(settings.sources),
+    )
+
+
 def evaluate_goals(
     settings: Settings,
     store: Store,
@@ -292,7 +306,8 @@ def evaluate_goals(
     sources = list(settings.sources)
     quotas = goal_store.read_all_quotas(configs)
     store.ensure_ready()  # only once the goals, period and quota files are known good
-    frame = _deals_frame(settings, store, *load_needs(configs))
+    fields, dims = load_needs(configs)
+    frame = _deals_frame(settings, store, fields, dims)
     inputs = GoalInputs(
         as_of=as_of,
         fiscal_year_start_month=fiscal,
@@ -301,6 +316,7 @@ def evaluate_goals(
         owners=goal_store.load_owners(store.engine, sources) if quotas else (),
         quotas=quotas,
         previous=goal_store.previous_checkin(store.engine, as_of),
+        activities=_activities(settings, store, goal_metrics(configs), dims),
     )
     results = evaluate(frame, configs, inputs, wanted=wanted, everything=everything)
     synced = last_successful_syncs(store.engine)
@@ -375,12 +391,14 @@ def goals_suggest(
     dims = [d for d, _ in scope] + ([query.for_each] if query.for_each else [])
     store.ensure_ready()
     frame = _deals_frame(settings, store, fields, dims)
-    check_scope(frame, scope)
+    activities = _activities(settings, store, [metric], dims)
+    check_scope(frame, scope, activities)
     return suggestions(
         frame,
         metric,
         scope,
         period,
+        activities=activities,
         as_of=as_of,
         for_each=query.for_each,
         fiscal_year_start_month=fiscal,
@@ -410,10 +428,11 @@ def suggest_many(
     dims = list(dict.fromkeys(d for _, scope, _ in parsed for d, _ in scope))
     store.ensure_ready()
     frame = _deals_frame(settings, store, fields, dims)
+    activities = _activities(settings, store, [m for m, _, _ in parsed], dims)
     out: list[Suggestion] = []
     for metric, scope, period in parsed:
         try:
-            check_scope(frame, scope)
+            check_scope(frame, scope, activities)
             found, _ = suggestions(
                 frame,
                 metric,
@@ -423,6 +442,7 @@ def suggest_many(
                 for_each=None,
                 fiscal_year_start_month=fiscal,
                 thresholds=settings.goal_thresholds,
+                activities=activities,
             )
         except TrackerError:
             continue

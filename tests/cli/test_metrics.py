@@ -92,7 +92,7 @@ def test_json_output_for_periods_and_breakdowns(config: Path) -> None:
     )
     assert code == 0
     document = json.loads(out)
-    assert document["timezone"] == "UTC" and document["definitions_version"] == 1
+    assert document["timezone"] == "UTC" and document["definitions_version"] == 2
     assert document["as_of"] == {}
     got = [(r["metric"], r["period"], r["scope"], r["value"]) for r in document["rows"]]
     assert got == [

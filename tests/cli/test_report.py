@@ -106,7 +106,7 @@ def test_json_contract_with_hand_computed_figures(config: Path) -> None:
     assert code == 0, err
     data = json.loads(out)
     assert data["as_of"] == "2026-08-15"
-    assert (data["timezone"], data["definitions_version"], data["data_as_of"]) == ("UTC", 1, {})
+    assert (data["timezone"], data["definitions_version"], data["data_as_of"]) == ("UTC", 2, {})
     assert list(data) == ["as_of", "timezone", "definitions_version", "data_as_of", "goals"]
     [found] = data["goals"]
     # 16 August .. 30 September: 46 days, 33 of them Monday to Friday

@@ -417,7 +417,18 @@ def test_registry_describes_every_metric_and_marks_lower_is_better() -> None:
     lower = {m.name for m in REGISTRY.all() if m.direction == "lower"}
     assert lower == {"deals_lost", "sales_cycle_days", "discount_pct"}
     cumulative = {m.name for m in REGISTRY.all() if m.kind == "cumulative"}
-    assert cumulative == {"revenue", "deals_won", "deals_lost", "new_customers", "pipeline_created"}
+    assert cumulative == {
+        *("revenue", "deals_won", "deals_lost", "new_customers", "pipeline_created"),
+        *("calls", "meetings", "emails"),
+    }
+    activity = {m.name: (m.unit, m.kind) for m in REGISTRY.all() if m.source == "activities"}
+    assert activity == {
+        "calls": ("count", "cumulative"),
+        "meetings": ("count", "cumulative"),
+        "emails": ("count", "cumulative"),
+        "meetings_per_won_deal": ("ratio", "rate"),
+        "activities_per_open_deal": ("ratio", "rate"),
+    }
     assert all(m.version == 1 and m.description for m in REGISTRY.all())
     assert REGISTRY.get("gross_margin_pct").required_fields == ("net", "cost")
     with pytest.raises(UsageError, match="unknown metric 'margin': choose from revenue"):

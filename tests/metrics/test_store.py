@@ -57,7 +57,7 @@ def _sample() -> list[dict[str, object]]:
 def _request() -> MetricRequest:
     periods = ("2026-Q3", "2026-Q2", "2026-07", "2026")
     return MetricRequest(
-        metrics=tuple(REGISTRY.names()),
+        metrics=tuple(REGISTRY.names("deals")),
         periods=tuple(parse_period(p, TODAY, 1) for p in periods),
         by=DIMS,
     )
@@ -213,7 +213,7 @@ def test_deleted_deals_count_nowhere(store: Store) -> None:
     )
     insert(store.engine, [deal("gone", is_deleted=True, **common), deal("live", **common)])
     request = MetricRequest(
-        metrics=tuple(REGISTRY.names()),
+        metrics=tuple(REGISTRY.names("deals")),
         periods=(parse_period("2026-Q3", TODAY, 1),),
         by=("owner",),
         filters={},

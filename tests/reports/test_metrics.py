@@ -43,7 +43,7 @@ def _report() -> Report:
             team=None,
         ),
     ]
-    rows = run(deals, REGISTRY.names(), ["2017-Q1"], by=("team",))
+    rows = run(deals, REGISTRY.names("deals"), ["2017-Q1"], by=("team",))
     return Report(
         timezone="UTC",
         definitions_version=1,
@@ -69,7 +69,7 @@ def test_json_contract() -> None:
     assert document["generated_at"] == "2026-11-25T08:30:00+00:00"
     assert document["as_of"] == {"crm": "2026-11-25T02:00:00+00:00"}
     rows = document["rows"]
-    assert len(rows) == len(REGISTRY.names()) * 3  # company-wide, EMEA, no team
+    assert len(rows) == len(REGISTRY.names("deals")) * 3  # company-wide, EMEA, no team
     for row in rows:
         assert list(row) == [
             "metric",
@@ -136,6 +136,8 @@ def test_table_formats_money_and_percents_for_people() -> None:
         (-0.05, "fraction", "-5.0 %"),
         (12.0, "days", "12.0 d"),
         (1200, "count", "1,200"),
+        (3.25, "ratio", "3.25"),
+        (1234.5, "ratio", "1,234.50"),
         (None, "money", "—"),
     ],
 )

@@ -44,7 +44,10 @@ METRICS = typer.Option(
     "--metric",
     "-m",
     metavar="METRIC",
-    help=f"Metric (repeatable; default all): {', '.join(REGISTRY.names())}.",
+    help=(
+        "Metric (repeatable; default all, the activity ones once activities are synced): "
+        f"{', '.join(REGISTRY.names())}."
+    ),
 )
 FILTERS = typer.Option(
     None,

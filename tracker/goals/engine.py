@@ -31,7 +31,8 @@ class GoalInputs:
 
     ``source_kinds`` (source name → kind) lets the linter name the config key that maps a
     missing field; ``owners`` and ``quotas`` (file → rows) resolve quotas files;
-    ``previous`` is the check-in reports compare with.
+    ``previous`` is the check-in reports compare with; ``activities`` is the activities
+    frame (``tracker.metrics.activity_frame``) goals on activity metrics need, else None.
     """
 
     as_of: date
@@ -41,6 +42,7 @@ class GoalInputs:
     owners: Sequence[OwnerRef] = ()
     quotas: Mapping[Path, Sequence[QuotaRow]] = field(default_factory=dict)
     previous: Checkin | None = None
+    activities: pd.DataFrame | None = None
 
 
 def evaluate(
@@ -65,6 +67,7 @@ def evaluate(
         everything=everything,
         owners=inputs.owners,
         quotas=inputs.quotas,
+        activities=inputs.activities,
     )
     thresholds = inputs.thresholds
     found: dict[tuple[Period, BaselineSpec], Windows] = {}
@@ -82,7 +85,7 @@ def evaluate(
     spans = [found[(goal.period, goal.baseline)] for goal in goals]
     if not goals:
         return []
-    values = run(frame, plan(goals, spans))
+    values = run(frame, plan(goals, spans), inputs.activities)
     results = [
         evaluate_goal(goal, span, values, thresholds)
         for goal, span in zip(goals, spans, strict=True)
@@ -91,7 +94,7 @@ def evaluate(
     results = lint(
         results,
         values,
-        present=present_values(frame, dims),
+        present=present_values(frame, dims, inputs.activities),
         source_kinds=inputs.source_kinds,
         thresholds=thresholds,
     )

@@ -81,28 +81,45 @@ class Goal:
         return dict(self.scope)
 
 
-def members(frame: pd.DataFrame, dim: str, scope: Scope, window: Period) -> list[str]:
-    """The values of ``dim`` among deals of ``scope`` closed or created in ``window``."""
-    keep = np.ones(len(frame), dtype=bool)
-    for key, value in scope:
-        keep &= (frame[key].astype(object) == (value or NONE_VALUE)).to_numpy()
+def members(
+    frame: pd.DataFrame,
+    dim: str,
+    scope: Scope,
+    window: Period,
+    activities: pd.DataFrame | None = None,
+) -> list[str]:
+    """The values of ``dim`` among deals of ``scope`` closed or created in ``window`` (and
+    among ``activities`` of ``scope`` that occurred in it, when given)."""
     start = float((window.start - date(1970, 1, 1)).days)
     end = float((window.end - date(1970, 1, 1)).days)
-    dated = np.zeros(len(frame), dtype=bool)
-    for column in ("close_day", "created_day"):
-        if column in frame:
-            days = frame[column].to_numpy(dtype="float64")
-            dated |= (days >= start) & (days <= end)
-    values = pd.unique(frame.loc[keep & dated, dim].astype(object))
-    return sorted(str(v) for v in values if v != NONE_VALUE)
+    found: set[str] = set()
+    for rows in (frame, activities):
+        if rows is None:
+            continue
+        keep = np.ones(len(rows), dtype=bool)
+        for key, value in scope:
+            keep &= (rows[key].astype(object) == (value or NONE_VALUE)).to_numpy()
+        dated = np.zeros(len(rows), dtype=bool)
+        for column in ("close_day", "created_day", "day"):
+            if column in rows:
+                days = rows[column].to_numpy(dtype="float64")
+                dated |= (days >= start) & (days <= end)
+        found.update(str(v) for v in pd.unique(rows.loc[keep & dated, dim].astype(object)))
+    return sorted(found - {NONE_VALUE})
 
 
-def present_values(frame: pd.DataFrame, dims: Sequence[str]) -> dict[str, set[str]]:
-    """The values each dimension has in the deals frame (none excluded)."""
-    out = {}
+def present_values(
+    frame: pd.DataFrame, dims: Sequence[str], activities: pd.DataFrame | None = None
+) -> dict[str, set[str]]:
+    """The values each dimension has in the deals frame (and the activities frame, when
+    given), none excluded."""
+    out: dict[str, set[str]] = {}
     for dim in dims:
-        values = list(pd.unique(frame[dim].astype(object))) if dim in frame else []
-        out[dim] = {str(v) for v in values if v != NONE_VALUE}
+        out[dim] = set()
+        for rows in (frame, activities):
+            if rows is not None and dim in rows:
+                out[dim].update(str(v) for v in pd.unique(rows[dim].astype(object)))
+        out[dim].discard(NONE_VALUE)
     return out
 
 
@@ -193,9 +210,11 @@ def expand(
     everything: bool = False,
     owners: Sequence[OwnerRef] = (),
     quotas: Mapping[Path, Sequence[QuotaRow]] | None = None,
+    activities: pd.DataFrame | None = None,
 ) -> list[Goal]:
     """The concrete goals of ``configs`` (see ``windows.goal_periods`` for which periods),
-    in configuration order, split goals by value."""
+    in configuration order, split goals by value (for a goal on an activity metric, the
+    values among the ``activities`` too)."""
     index = owner_index(owners)
     out: list[Goal] = []
     for config in configs:
@@ -225,7 +244,8 @@ def expand(
                 out.append(base)
                 continue
             window = range_period(previous(period, fiscal_year_start_month).start, period.end)
-            for value in members(frame, config.for_each, scope, window):
+            mine = activities if REGISTRY.get(config.metric).source == "activities" else None
+            for value in members(frame, config.for_each, scope, window, mine):
                 out.append(
                     replace(
                         base,

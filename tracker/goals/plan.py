@@ -58,13 +58,18 @@ class Plan:
         return tuple(dict.fromkeys(d for b in self.metrics.breakdowns for d in b))
 
 
+def goal_metrics(configs: Sequence[GoalConfig]) -> set[str]:
+    """The metrics of the goals and of their guardrails."""
+    metrics = {c.metric for c in configs}
+    return metrics | {
+        g for c in configs for g in (DEFAULT_GUARDRAILS if c.guardrails is None else c.guardrails)
+    }
+
+
 def load_needs(configs: Sequence[GoalConfig]) -> tuple[tuple[Field, ...], tuple[str, ...]]:
     """The deal fields and dimensions to load before goals can be expanded and computed
     (every measure a goal of these kinds may need)."""
-    metrics = {c.metric for c in configs}
-    metrics |= {
-        g for c in configs for g in (DEFAULT_GUARDRAILS if c.guardrails is None else c.guardrails)
-    }
+    metrics = goal_metrics(configs)
     measures: set[str] = set()
     if metrics & set(PIPELINE_METRICS):
         metrics |= {PIPELINE_METRICS[m][1] for m in metrics if m in PIPELINE_METRICS}
@@ -136,9 +141,10 @@ class Values:
         return None if found is None or found.value is None else float(found.value)
 
 
-def run(frame: pd.DataFrame, work: Plan) -> Values:
-    """Compute both requests over the deals frame."""
-    rows = compute(frame, work.metrics, REGISTRY)
+def run(frame: pd.DataFrame, work: Plan, activities: pd.DataFrame | None = None) -> Values:
+    """Compute both requests over the deals frame (and the activities frame, which goals
+    on activity metrics need)."""
+    rows = compute(frame, work.metrics, REGISTRY, activities)
     if work.measures is not None:
         rows += compute(frame, work.measures, MEASURES)
     return Values(rows)

@@ -34,7 +34,7 @@ from tracker.periods import Period, quarter_of, range_period
 
 TARGET_STEP = 0.05
 STRETCH_STEP = 0.10
-STEPS = {"count": 1.0, "money": 1.0, "days": 0.1}
+STEPS = {"count": 1.0, "money": 1.0, "days": 0.1, "ratio": 0.1}
 """The rounding step of each unit (the stretch is kept at least one step beyond)."""
 
 
@@ -52,7 +52,7 @@ def _round(value: float, unit: str, direction: str) -> float:
         return float(math.ceil(value) if direction == "higher" else math.floor(value))
     if unit == "money":
         return float(round(value))
-    if unit == "days":
+    if unit in ("days", "ratio"):
         return round(value, 1)
     return round(value, 3)
 
@@ -115,9 +115,10 @@ def next_quarter(as_of: date, fiscal_year_start_month: int = 1) -> Period:
     return quarter_of(current.end + timedelta(days=1), fiscal_year_start_month)
 
 
-def check_scope(frame: pd.DataFrame, scope: Scope) -> None:
-    """Every scope value exists in the data, else a ``UsageError`` listing the values."""
-    present = present_values(frame, [dim for dim, _ in scope])
+def check_scope(frame: pd.DataFrame, scope: Scope, activities: pd.DataFrame | None = None) -> None:
+    """Every scope value exists in the data (deals, or activities when given), else a
+    ``UsageError`` listing the values."""
+    present = present_values(frame, [dim for dim, _ in scope], activities)
     for dim, value in scope:
         if value not in present[dim]:
             raise UsageError(unknown_value(dim, str(value), sorted(present[dim])))
@@ -133,10 +134,12 @@ def suggestions(
     for_each: str | None = None,
     fiscal_year_start_month: int = 1,
     thresholds: GoalThresholds | None = None,
+    activities: pd.DataFrame | None = None,
 ) -> tuple[list[Suggestion], list[str]]:
     """Suggestions for ``scope`` (or for each value of ``for_each`` inside it that has deals
     in the last complete period or since) from the complete periods before ``period``, and
-    the values left out for want of history."""
+    the values left out for want of history. ``activities`` is the activities frame an
+    activity metric needs."""
     thresholds = thresholds or GoalThresholds()
     history = complete_history(period, as_of, thresholds.history_periods, fiscal_year_start_month)
     if not history:
@@ -146,12 +149,13 @@ def suggestions(
     values = run(
         frame,
         Plan(MetricRequest(metrics=(metric,), periods=tuple(history), breakdowns=(ordered,)), None),
+        activities,
     )
     targets = [scope]
     if for_each is not None:
         # who sells now: active in the last complete period or since
         window = range_period(history[-1].start, max(period.end, as_of))
-        split = members(frame, for_each, scope, window)
+        split = members(frame, for_each, scope, window, activities)
         targets = [canonical({**dict(scope), for_each: value}) for value in split]
     found: list[Suggestion] = []
     skipped: list[str] = []

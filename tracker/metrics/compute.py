@@ -1,10 +1,12 @@
-"""The metrics engine: every requested metric × period × scope from one deals frame.
+"""The metrics engine: every requested metric × period × scope from one deals frame (and,
+for activity metrics, one activities frame).
 
-Pure: it reads a prepared deals frame (``tracker.metrics.frame``) and returns rows; no I/O
-and no clock. Periods that do not overlap are computed together: each deal gets the index
-of the period containing its date (one vectorised ``searchsorted``), and each metric runs
-one ``groupby`` per scope over all those periods at once. Overlapping periods (``2026-Q3``
-and ``2026-07``) go into separate layers.
+Pure: it reads a prepared deals frame (``tracker.metrics.frame``), and the activities frame
+(``tracker.metrics.activity_frame``) when an activity metric is asked for, and returns rows;
+no I/O and no clock. Periods that do not overlap are computed together: each deal gets the
+index of the period containing its date (one vectorised ``searchsorted``), and each metric
+runs one ``groupby`` per scope over all those periods at once. Overlapping periods
+(``2026-Q3`` and ``2026-07``) go into separate layers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tracker.periods import Period, parse_period
 from tracker.wording import unknown_name
 
 PERIOD_KEY = "_p"
+NO_ACTIVITIES = "activity metrics need the activities frame (load.activities_frame)"
 _EPOCH = date(1970, 1, 1)
 
 Value = float | int | None
@@ -134,20 +137,54 @@ class PeriodData:
     """The deals of one layer of disjoint periods, with the per-basis subsets metrics use.
 
     ``closed``/``won``/``lost`` hold deals whose close date falls in one of the periods,
-    ``created`` those whose created date does; each has the period index in ``_p``.
+    ``created`` those whose created date does, ``activities`` the calls, meetings and
+    emails (completed or not) that occurred in one; each has the period index in ``_p``.
     """
 
-    def __init__(self, frame: pd.DataFrame, periods: Sequence[Period]) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        periods: Sequence[Period],
+        activities: pd.DataFrame | None = None,
+    ) -> None:
         self.frame = frame
         self.periods = list(periods)
+        self._activities = activities
 
-    def _subset(self, column: str, mask: pd.Series | None = None) -> pd.DataFrame:
-        index = _assign(self.frame[column], self.periods)
+    def _subset(
+        self, column: str, mask: pd.Series | None = None, frame: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        frame = self.frame if frame is None else frame
+        index = _assign(frame[column], self.periods)
         keep = index >= 0
         if mask is not None:
             keep &= mask.to_numpy()
-        subset = self.frame[keep]
+        subset = frame[keep]
         return subset.assign(**{PERIOD_KEY: index[keep]})
+
+    @cached_property
+    def activities(self) -> pd.DataFrame:
+        """Calls, meetings and emails (completed or not) that occurred in a period."""
+        if self._activities is None:
+            raise ValueError(NO_ACTIVITIES)
+        return self._subset("day", frame=self._activities)
+
+    @cached_property
+    def open_at_end(self) -> pd.DataFrame:
+        """Deals open at each period's end, once per period: created by then (or with no
+        created date) and not closed by then (still open, or closed after it)."""
+        created = self.frame["created_day"].to_numpy(dtype="float64")
+        closed = self.frame["close_day"].to_numpy(dtype="float64")
+        is_closed = self.frame["is_closed"].to_numpy(dtype=bool)
+        parts = []
+        for position, period in enumerate(self.periods):
+            end = _day(period.end)
+            begun = np.isnan(created) | (created <= end)
+            still_open = ~is_closed | (closed > end)
+            part = self.frame[begun & still_open]
+            parts.append(part.assign(**{PERIOD_KEY: position}))
+        together: pd.DataFrame = pd.concat(parts)
+        return together
 
     @cached_property
     def closed(self) -> pd.DataFrame:
@@ -182,22 +219,31 @@ def apply_filters(frame: pd.DataFrame, filters: Mapping[str, Sequence[str | None
     A value no deal has is a ``UsageError`` naming the values there are (a typo would
     otherwise read as a scope with nothing in it).
     """
+    return filter_frames(filters, frame)[0]
+
+
+def filter_frames(
+    filters: Mapping[str, Sequence[str | None]], *frames: pd.DataFrame
+) -> list[pd.DataFrame]:
+    """:func:`apply_filters` over several frames (deals and activities) at once: a value
+    is known when any of them has it."""
     if not filters:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
+        return list(frames)
+    keeps = [np.ones(len(frame), dtype=bool) for frame in frames]
     for dim, values in filters.items():
         check_dimension(dim)
-        column = frame[dim].astype(object)
-        present = set(pd.unique(column))
+        columns = [frame[dim].astype(object) for frame in frames]
+        present = {v for column in columns for v in pd.unique(column)}
         wanted = [NONE_VALUE if v is None else v for v in values]
         for value, raw in zip(wanted, values, strict=True):
-            if value not in present and len(frame):
+            if value not in present and any(len(frame) for frame in frames):
                 shown = sorted(str(v) for v in present if v != NONE_VALUE)
                 raise UsageError(
                     f"{dim} '{raw or ''}' not found; values: {', '.join(shown) or 'none'}"
                 )
-        keep &= column.isin(wanted).to_numpy()
-    return frame[keep]
+        for keep, column in zip(keeps, columns, strict=True):
+            keep &= column.isin(wanted).to_numpy()
+    return [frame[keep] for frame, keep in zip(frames, keeps, strict=True)]
 
 
 def _sort_key(combo: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -205,20 +251,24 @@ def _sort_key(combo: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _scope_values(
-    frame: pd.DataFrame, scope: tuple[str, ...], relevant: np.ndarray[Any, Any]
+    frames: Sequence[tuple[pd.DataFrame, np.ndarray[Any, Any]]], scope: tuple[str, ...]
 ) -> list[tuple[Any, ...]]:
-    """The value combinations of ``scope``'s dimensions among relevant deals, sorted with
-    '' (none) last in each dimension."""
+    """The value combinations of ``scope``'s dimensions among the relevant rows of each
+    (frame, relevant mask) pair, sorted with '' (none) last in each dimension."""
     if not scope:
         return [()]
-    present = frame.loc[relevant, list(scope)].astype(object).drop_duplicates()
-    return sorted(present.itertuples(index=False, name=None), key=_sort_key)
+    found: set[tuple[Any, ...]] = set()
+    for frame, relevant in frames:
+        present = frame.loc[relevant, list(scope)].astype(object).drop_duplicates()
+        found.update(present.itertuples(index=False, name=None))
+    return sorted(found, key=_sort_key)
 
 
 def _relevant(frame: pd.DataFrame, periods: Sequence[Period]) -> np.ndarray[Any, Any]:
-    """Deals dated (closed or created) inside any requested period."""
+    """Rows dated (deals closed or created, activities occurred) inside any requested
+    period."""
     mask = np.zeros(len(frame), dtype=bool)
-    for column in ("close_day", "created_day"):
+    for column in ("close_day", "created_day", "day"):
         if column not in frame:
             continue
         values = frame[column].to_numpy(dtype="float64")
@@ -317,26 +367,36 @@ def _to_rows(
 
 
 def compute(
-    frame: pd.DataFrame, request: MetricRequest, registry: MetricRegistry = REGISTRY
+    frame: pd.DataFrame,
+    request: MetricRequest,
+    registry: MetricRegistry = REGISTRY,
+    activities: pd.DataFrame | None = None,
 ) -> list[MetricRow]:
-    """Compute ``request`` over a prepared deals frame.
+    """Compute ``request`` over a prepared deals frame (and the activities frame, which
+    activity metrics need: a ``ValueError`` without it).
 
     Rows come ordered by metric (request order), period (request order), then scope:
     company-wide first, then each breakdown (``MetricRequest.scopes``) with its values
-    sorted ('' last). Every period × scope value among the deals dated in the requested
-    periods gets a row, with the metric's empty value when no deal qualifies.
+    sorted ('' last). Every period × scope value among the deals (and activities) dated in
+    the requested periods gets a row, with the metric's empty value when none qualifies.
     """
     definitions = [registry.get(name) for name in request.metrics]
+    if activities is None and registry.needs_activities(request.metrics):
+        raise ValueError(NO_ACTIVITIES)
     for name in request_dimensions(request):
         check_dimension(name)
-    frame = apply_filters(frame, request.filters)
     periods = list(request.periods)
-    relevant = _relevant(frame, periods)
+    if activities is None:
+        frame = apply_filters(frame, request.filters)
+        dated = [(frame, _relevant(frame, periods))]
+    else:
+        frame, activities = filter_frames(request.filters, frame, activities)
+        dated = [(frame, _relevant(frame, periods)), (activities, _relevant(activities, periods))]
     scopes = request.scopes
-    values = [_scope_values(frame, scope, relevant) for scope in scopes]
+    values = [_scope_values(dated, scope) for scope in scopes]
     found: dict[tuple[int, int, int], pd.DataFrame] = {}
     for layer in _layers(periods):
-        data = PeriodData(frame, [periods[i] for i in layer])
+        data = PeriodData(frame, [periods[i] for i in layer], activities)
         for m_index, definition in enumerate(definitions):
             for s_index, scope in enumerate(scopes):
                 out = definition.compute(data, [PERIOD_KEY, *scope])

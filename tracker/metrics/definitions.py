@@ -1,4 +1,5 @@
-"""The metric definitions, version 1 (``docs/metrics.md`` states each one in words).
+"""The deal metric definitions (``docs/metrics.md`` states each one in words; the activity
+metrics are in ``activity_defs``).
 
 Each function gets the deals of a layer of periods (``PeriodData``) and the group keys and
 returns, per group that has rows, ``value``, ``n`` (the deals the value rests on) and
@@ -22,13 +23,13 @@ def _grouped(frame: pd.DataFrame, keys: list[str], series: pd.Series) -> SeriesG
     return series.groupby([frame[k] for k in keys], observed=True, sort=False)
 
 
-def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+def share(part: pd.Series, whole: pd.Series) -> pd.Series:
     """``part / whole`` with NaN where ``whole`` is 0."""
     whole = whole.astype("float64")
     return part.astype("float64") / whole.where(whole != 0)
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """``numerator / denominator``, NaN (null) where it is undefined or overflows: a zero
     denominator, or one so small the quotient is infinite, never reports ±inf."""
     quotient = numerator / denominator.where(denominator != 0)
@@ -38,7 +39,7 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 def count_metric(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Deals per group (value and n), coverage 1 for every group that has deals."""
     size = _grouped(frame, keys, frame["is_won"]).size()
-    return pd.DataFrame({"value": size, "n": size, "coverage": _share(size, size)})
+    return pd.DataFrame({"value": size, "n": size, "coverage": share(size, size)})
 
 
 def sum_metric(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
@@ -46,7 +47,7 @@ def sum_metric(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFram
     grouped = _grouped(frame, keys, frame[column])
     count = grouped.count()
     return pd.DataFrame(
-        {"value": grouped.sum(min_count=1), "n": count, "coverage": _share(count, grouped.size())}
+        {"value": grouped.sum(min_count=1), "n": count, "coverage": share(count, grouped.size())}
     )
 
 
@@ -103,7 +104,7 @@ def win_rate(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     grouped = _grouped(closed, keys, closed["is_won"])
     size = grouped.size()
     return pd.DataFrame(
-        {"value": _share(grouped.sum(), size), "n": size, "coverage": _share(size, size)}
+        {"value": share(grouped.sum(), size), "n": size, "coverage": share(size, size)}
     )
 
 
@@ -123,8 +124,8 @@ def win_rate_value(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     total = _grouped(closed, keys, amount)
     count = total.count()
     won_sum = _grouped(closed, keys, won_amount).sum()
-    value = _ratio(won_sum, total.sum()).where(count > 0)
-    return pd.DataFrame({"value": value, "n": count, "coverage": _share(count, total.size())})
+    value = ratio(won_sum, total.sum()).where(count > 0)
+    return pd.DataFrame({"value": value, "n": count, "coverage": share(count, total.size())})
 
 
 @REGISTRY.metric(
@@ -140,8 +141,8 @@ def avg_deal_size(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     won = data.won
     grouped = _grouped(won, keys, won["amount"])
     count = grouped.count()
-    value = _ratio(grouped.sum(), count.astype("float64"))
-    return pd.DataFrame({"value": value, "n": count, "coverage": _share(count, grouped.size())})
+    value = ratio(grouped.sum(), count.astype("float64"))
+    return pd.DataFrame({"value": value, "n": count, "coverage": share(count, grouped.size())})
 
 
 @REGISTRY.metric(
@@ -169,7 +170,7 @@ def sales_cycle_days(data: PeriodData, keys: list[str]) -> pd.DataFrame:
         {
             "value": grouped.median(),
             "n": count,
-            "coverage": _share(count, grouped.size()),
+            "coverage": share(count, grouped.size()),
             "mean": grouped.mean(),
             "p75": grouped.quantile(0.75),
             "negative_excluded": _grouped(won, keys, negative).sum().astype("int64"),
@@ -192,7 +193,7 @@ def new_customers(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     firsts = _grouped(won, keys, won["first_won"]).sum().astype("int64")
     with_account = _grouped(won, keys, won["account"] != "").sum()
     size = _grouped(won, keys, won["is_won"]).size()
-    return pd.DataFrame({"value": firsts, "n": firsts, "coverage": _share(with_account, size)})
+    return pd.DataFrame({"value": firsts, "n": firsts, "coverage": share(with_account, size)})
 
 
 def _money_ratio(data: PeriodData, keys: list[str], other: str) -> tuple[pd.Series, ...]:
@@ -202,7 +203,7 @@ def _money_ratio(data: PeriodData, keys: list[str], other: str) -> tuple[pd.Seri
     net = _grouped(won, keys, won["net_amount"].where(usable))
     second = _grouped(won, keys, won[other].where(usable))
     count = net.count()
-    return net.sum(), second.sum(), count, _share(count, net.size())
+    return net.sum(), second.sum(), count, share(count, net.size())
 
 
 @REGISTRY.metric(
@@ -216,7 +217,7 @@ def _money_ratio(data: PeriodData, keys: list[str], other: str) -> tuple[pd.Seri
 def discount_pct(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Discount off list price; negative when sold above list."""
     net, listed, count, coverage = _money_ratio(data, keys, "list_amount")
-    value = (1.0 - _ratio(net, listed)).where(count > 0)
+    value = (1.0 - ratio(net, listed)).where(count > 0)
     return pd.DataFrame({"value": value, "n": count, "coverage": coverage})
 
 
@@ -231,7 +232,7 @@ def discount_pct(data: PeriodData, keys: list[str]) -> pd.DataFrame:
 def gross_margin_pct(data: PeriodData, keys: list[str]) -> pd.DataFrame:
     """Gross margin over the won deals whose cost is known."""
     net, cost, count, coverage = _money_ratio(data, keys, "cost_amount")
-    value = _ratio(net - cost, net).where(count > 0)
+    value = ratio(net - cost, net).where(count > 0)
     return pd.DataFrame({"value": value, "n": count, "coverage": coverage})
 
 

@@ -83,7 +83,7 @@ def raw_columns(fields: Iterable[Field | str], dimensions: Iterable[str]) -> lis
     return list(dict.fromkeys(wanted))
 
 
-def _days(values: pd.Series) -> pd.Series:
+def day_numbers(values: pd.Series) -> pd.Series:
     """Dates (date objects, ISO strings or datetimes) as float days since 1970-01-01."""
     parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
     if getattr(parsed.dt, "tz", None) is not None:
@@ -118,7 +118,7 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(np.where(pd.isna(objects), NONE_VALUE, objects), index=values.index)
 
 
-def _category(values: pd.Series) -> pd.Series:
+def category(values: pd.Series) -> pd.Series:
     """A dimension as a categorical, '' for missing (one factorisation)."""
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     categories = [str(v) for v in uniques]
@@ -169,7 +169,7 @@ def prepare(
     frame["external_id"] = raw["external_id"].astype(object)
     frame["is_won"] = _bool(raw, "is_won")
     frame["is_closed"] = _bool(raw, "is_closed") | frame["is_won"]
-    frame["close_day"] = _days(raw["close_date"])
+    frame["close_day"] = day_numbers(raw["close_date"])
     if "created" in fields:
         frame["created_day"] = local_days(raw["created_at"], timezone)
     if "account" in fields:
@@ -187,6 +187,15 @@ def prepare(
         if "cost" in fields:
             cost, usable = _from_items(raw, "li_cost", "li_cost_count")
             frame["cost_amount"] = cost.where(usable, _float(raw, "cost_amount")) * rate
+    add_dimensions(frame, raw, dimensions)
+    if "account" in fields:
+        frame["first_won"] = first_won(frame)
+    return frame.reset_index(drop=True)
+
+
+def add_dimensions(frame: pd.DataFrame, raw: pd.DataFrame, dimensions: Iterable[str]) -> None:
+    """Add the ``dimensions`` (and ``source``, always) of ``raw`` to ``frame`` as
+    categoricals: the owner by name, else by external id."""
     dims = set(dimensions) | {"source"}
     for dim in DIMENSIONS:
         if dim not in dims:
@@ -197,10 +206,7 @@ def prepare(
             values = pd.Series(np.where(pd.isna(name), external, name), index=raw.index)
         else:
             values = raw[dim]
-        frame[dim] = _category(values)
-    if "account" in fields:
-        frame["first_won"] = first_won(frame)
-    return frame.reset_index(drop=True)
+        frame[dim] = category(values)
 
 
 def first_won(frame: pd.DataFrame) -> pd.Series:

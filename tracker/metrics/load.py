@@ -1,5 +1,8 @@
 """Reading the store for metrics: the only module of ``tracker.metrics`` doing I/O.
 
+Activities are read (one more query, same manner) only when an activity metric is asked
+for.
+
 One query selects just the columns a request needs from the live (non-deleted) deals,
 joins owners and accounts on ``(source, external id)`` only when a dimension needs them,
 and aggregates the live line items per deal in SQL (counts and sums, portable SQL that
@@ -19,11 +22,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, func, not_, select
 
+from tracker.metrics.activity_frame import (
+    ACTIVITY_COLUMNS,
+    ACTIVITY_KINDS,
+    activity_columns,
+    prepare_activities,
+)
 from tracker.metrics.compute import MetricRequest, compute, request_dimensions, required_fields
 from tracker.metrics.frame import prepare, raw_columns
-from tracker.metrics.registry import DEFINITIONS_VERSION, Field
+from tracker.metrics.registry import DEFINITIONS_VERSION, REGISTRY, Field
 from tracker.metrics.report import Report
-from tracker.models import Account, Deal, LineItem, Owner
+from tracker.models import Account, Activity, Deal, LineItem, Owner
 from tracker.store import last_successful_syncs as last_syncs
 
 log = logging.getLogger(__name__)
@@ -68,6 +77,36 @@ def _line_items_subquery(needed: set[str]) -> Any:
     )
 
 
+def _join_owner_and_account(
+    base: Table, needed: set[str], columns: list[ColumnElement[Any]]
+) -> Any:
+    """``base`` (deals or activities) outer-joined to its owner and account on ``(source,
+    external id)`` when ``needed`` columns come from them (added to ``columns``)."""
+    joined: Any = base
+    if needed & {"owner_name", "team", "region"}:
+        owners = _table(Owner)
+        joined = joined.outerjoin(
+            owners,
+            and_(
+                owners.c.source == base.c.source, owners.c.external_id == base.c.owner_external_id
+            ),
+        )
+        if "owner_name" in needed:
+            columns.append(owners.c.name.label("owner_name"))
+        columns.extend(owners.c[name] for name in ("team", "region") if name in needed)
+    if "segment" in needed:
+        accounts = _table(Account)
+        joined = joined.outerjoin(
+            accounts,
+            and_(
+                accounts.c.source == base.c.source,
+                accounts.c.external_id == base.c.account_external_id,
+            ),
+        )
+        columns.append(accounts.c.segment)
+    return joined
+
+
 def deals_query(
     fields: Iterable[Field | str],
     dimensions: Iterable[str],
@@ -77,31 +116,10 @@ def deals_query(
     ``sources`` keeps only the deals of those sources (``None``: every source)."""
     needed = set(raw_columns(fields, dimensions))
     deals = _table(Deal)
-    owners = _table(Owner)
-    accounts = _table(Account)
     columns: list[ColumnElement[Any]] = [
         deals.c[name] for name in raw_columns(fields, dimensions) if name in deals.c
     ]
-    joined: Any = deals
-    if needed & {"owner_name", "team", "region"}:
-        joined = joined.outerjoin(
-            owners,
-            and_(
-                owners.c.source == deals.c.source, owners.c.external_id == deals.c.owner_external_id
-            ),
-        )
-        if "owner_name" in needed:
-            columns.append(owners.c.name.label("owner_name"))
-        columns.extend(owners.c[name] for name in ("team", "region") if name in needed)
-    if "segment" in needed:
-        joined = joined.outerjoin(
-            accounts,
-            and_(
-                accounts.c.source == deals.c.source,
-                accounts.c.external_id == deals.c.account_external_id,
-            ),
-        )
-        columns.append(accounts.c.segment)
+    joined = _join_owner_and_account(deals, needed, columns)
     if needed & _LINE_ITEM_COLUMNS:
         items = _line_items_subquery(needed)
         joined = joined.outerjoin(
@@ -142,17 +160,85 @@ def load_deals(
     (dates may arrive as ISO text on SQLite, as date objects on PostgreSQL; ``prepare``
     parses both, vectorised), which keeps loading a million deals cheap.
     """
-    query = deals_query(list(fields), list(dimensions), sources)
+    return _fetch(engine, deals_query(list(fields), list(dimensions), sources), "deals")
+
+
+def _fetch(engine: Engine, query: Select[Any], what: str) -> pd.DataFrame:
     compiled = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
     with engine.connect() as conn:
         result = conn.exec_driver_sql(str(compiled))
         names = list(result.keys())
         rows = result.fetchall()
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    log.debug("loaded %d deals (%d columns)", len(rows), len(names))
+    log.debug("loaded %d %s (%d columns)", len(rows), what, len(names))
     return pd.DataFrame(
         {name: _column(name, values) for name, values in zip(names, columns, strict=True)}
     )
+
+
+def activities_query(
+    dimensions: Iterable[str], sources: Sequence[str] | None = None
+) -> Select[Any]:
+    """The SELECT behind :func:`load_activities`: live calls, meetings and emails with the
+    columns ``activity_frame.prepare_activities`` needs, the owner's name, team and region,
+    the linked deal's pipeline and the account's segment joined only when a dimension
+    needs them; ``sources`` keeps only those sources' activities."""
+    needed = set(activity_columns(dimensions))
+    acts = _table(Activity)
+    columns: list[ColumnElement[Any]] = [acts.c[name] for name in ACTIVITY_COLUMNS]
+    joined = _join_owner_and_account(acts, needed, columns)
+    if "pipeline" in needed:
+        deals = _table(Deal)
+        joined = joined.outerjoin(
+            deals,
+            and_(deals.c.source == acts.c.source, deals.c.external_id == acts.c.deal_external_id),
+        )
+        columns.append(deals.c.pipeline)
+    query = (
+        select(*columns)
+        .select_from(joined)
+        .where(not_(acts.c.is_deleted), acts.c.kind.in_(list(ACTIVITY_KINDS)))
+    )
+    if sources is not None:
+        query = query.where(acts.c.source.in_(list(sources)))
+    return query.order_by(acts.c.id)
+
+
+def load_activities(
+    engine: Engine, dimensions: Iterable[str], sources: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The raw rows ``activity_frame.prepare_activities`` expects (see
+    :func:`activities_query`), read like :func:`load_deals`."""
+    return _fetch(engine, activities_query(list(dimensions), sources), "activities")
+
+
+def default_metrics(engine: Engine, sources: Sequence[str] | None = None) -> list[str]:
+    """The metrics a report without ``--metric`` shows: every deal metric, and the
+    activity metrics once the store holds a live activity of ``sources`` (a store that
+    syncs none would read as zero calls)."""
+    acts = _table(Activity)
+    query = select(acts.c.id).where(not_(acts.c.is_deleted)).limit(1)
+    if sources is not None:
+        query = query.where(acts.c.source.in_(list(sources)))
+    with engine.connect() as conn:
+        synced = conn.execute(query).first() is not None
+    return REGISTRY.names() if synced else REGISTRY.names("deals")
+
+
+def activities_frame(
+    engine: Engine,
+    metrics: Iterable[str],
+    dimensions: Iterable[str],
+    *,
+    timezone: str,
+    sources: Sequence[str] | None = None,
+) -> pd.DataFrame | None:
+    """The activities frame when any of ``metrics`` reads it, else None (nothing read)."""
+    if not REGISTRY.needs_activities(metrics):
+        return None
+    dims = list(dimensions)
+    raw = load_activities(engine, dims, sources)
+    return prepare_activities(raw, timezone=timezone, dimensions=dims)
 
 
 def build_report(
@@ -165,7 +251,8 @@ def build_report(
     sources: Sequence[str] | None = None,
 ) -> Report:
     """Load what ``request`` needs from the store, compute it, and wrap it as a report;
-    with ``sources``, only those sources' deals count (and only their sync times show)."""
+    with ``sources``, only those sources' deals (and activities) count (and only their
+    sync times show)."""
     fields = required_fields(request.metrics)
     dimensions = request_dimensions(request)
     raw = load_deals(engine, fields, dimensions, sources)
@@ -176,6 +263,9 @@ def build_report(
         fields=fields,
         dimensions=dimensions,
     )
+    activities = activities_frame(
+        engine, request.metrics, dimensions, timezone=timezone, sources=sources
+    )
     return Report(
         timezone=timezone,
         definitions_version=DEFINITIONS_VERSION,
@@ -185,6 +275,6 @@ def build_report(
             for name, at in last_syncs(engine).items()
             if sources is None or name in sources
         },
-        rows=compute(frame, request),
+        rows=compute(frame, request, activities=activities),
         filters=dict(request.filters),
     )

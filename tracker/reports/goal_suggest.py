@@ -14,7 +14,13 @@ from tracker.metrics import REGISTRY
 from tracker.reports.cells import neutral
 from tracker.reports.pivot import figure
 
-KIND_WORDS = {"month": "months", "quarter": "quarters", "year": "years", "range": "periods"}
+KIND_WORDS = {
+    "week": "weeks",
+    "month": "months",
+    "quarter": "quarters",
+    "year": "years",
+    "range": "periods",
+}
 
 
 def _number(value: float) -> str:

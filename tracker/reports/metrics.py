@@ -134,6 +134,8 @@ def format_value(value: float | int | None, unit: Unit, currency: str) -> str:
         return f"{value * 100:.1f} %"
     if unit == "days":
         return f"{value:,.1f} d"
+    if unit == "ratio":
+        return f"{value:,.2f}"
     return f"{int(value):,}"
 
 

@@ -44,7 +44,7 @@ def label(metric: str, currency: str) -> str:
 
 
 def figure(value: float | int | None, unit: Unit) -> str:
-    """A value as shown in a pivot cell: ``1,234,568``, ``17.7 %``, ``45.0``, ``12``."""
+    """A value as shown in a pivot cell: ``1,234,568``, ``17.7 %``, ``45.0``, ``12``, ``3.25``."""
     if value is None:
         return "—"
     if unit == "money":
@@ -53,6 +53,8 @@ def figure(value: float | int | None, unit: Unit) -> str:
         return f"{value * 100:.1f} %"
     if unit == "days":
         return f"{value:,.1f}"
+    if unit == "ratio":
+        return f"{value:,.2f}"
     return f"{int(value):,}"
 
 

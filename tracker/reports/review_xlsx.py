@@ -17,7 +17,7 @@ from tracker.reports.cells import neutral
 from tracker.reports.goals import STATUS_WORDS
 from tracker.review import CORE_METRICS, Review
 
-FORMATS = {"money": "#,##0", "fraction": "0.0%", "days": "0.0", "count": "#,##0"}
+FORMATS = {"money": "#,##0", "fraction": "0.0%", "days": "0.0", "count": "#,##0", "ratio": "0.00"}
 
 
 def _format(metric: str) -> str:
