@@ -111,3 +111,38 @@ def test_goals_suggest_a_weekly_meetings_goal(config: Path) -> None:
     assert "#   2026-W37 4\n" in out
     assert "\ntarget = 5  #" in out and "\nstretch = 6  #" in out
     assert 'period = "2026-W38"' in out
+
+
+def test_csv_activities_synced_then_counted_per_owner(tmp_path: Path) -> None:
+    """A CSV export's activities file, synced by ``tracker sync``, feeds the activity
+    metrics: the European file of tests/connectors/csv/test_activities.py, counted by hand.
+    December 2026 (Berlin): A1, Ana's completed call on the 31st (09:30); A3, Bo's email on
+    the 31st with no "Done" value (completion unknown: not counted, coverage 0); A5 is
+    rejected (32/12). July: A2, Ana's meeting, not held."""
+    from tests.connectors.csv.test_activities import CONFIG, CSV_ROWS, DEALS, write_file
+
+    write_file(tmp_path / "deals.csv", DEALS[1:], DEALS[0])
+    activities = write_file(tmp_path / "activities.csv", CSV_ROWS)
+    config = tmp_path / "tracker.toml"
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    config.write_text(CONFIG.format(store_url=url, activities=activities), encoding="utf-8")
+    code, _, err = invoke(config, "sync")
+    assert code == 3, err  # two rows rejected (A5's date, A6's kind), the rest stored
+    code, out, err = invoke(
+        config, "metrics", "-p", "2026-12", "--by", "owner", "-m", "calls", "-m", "emails",
+        "-f", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    got = {
+        (r["metric"], r["scope"].get("owner", "company")): (r["value"], r["n"], r["coverage"])
+        for r in rows
+    }
+    assert got[("calls", "company")] == (1, 1, 1.0)
+    assert got[("calls", "Ana")] == (1, 1, 1.0)
+    assert got[("calls", "Bo")][:2] == (0, 0)
+    assert got[("emails", "company")] == (0, 0, 0.0)
+    code, out, err = invoke(config, "metrics", "-p", "2026-07", "-m", "meetings", "-f", "json")
+    assert code == 0, err
+    [july] = json.loads(out)["rows"]
+    assert (july["value"], july["n"]) == (0, 0)
