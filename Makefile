@@ -23,8 +23,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# the suite on every core (pytest-xdist; worksteal keeps the long kill trials from
+# holding one worker's queue). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test: lint typecheck pytest
 

@@ -133,14 +133,44 @@ def _scanned_invoke(self: CliRunner, *args: Any, **kwargs: Any) -> Result:
 CliRunner.invoke = _scanned_invoke  # type: ignore[method-assign]
 
 
+def _is_worker(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker (``make test`` runs the suite on several)."""
+    return hasattr(config, "workerinput")
+
+
+IN_WORKER = False
+"""Set at configure time: this process is a pytest-xdist worker (not its controller, nor
+a pytest a test starts, which inherits the worker's environment)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Note whether this process is a pytest-xdist worker."""
+    global IN_WORKER
+    IN_WORKER = _is_worker(config)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Scan each test's captured stdout, stderr and log records."""
+    """Scan each test's captured stdout, stderr and log records.
+
+    Under pytest-xdist the controller sees every worker's reports, sections included,
+    and scans them there; a worker scans only what the controller cannot see (command
+    output, through ``CliRunner.invoke``) and hands its hits over when it ends.
+    """
+    if IN_WORKER:
+        return
     for title, content in report.sections:
         SCAN.text(f"{report.nodeid} ({title})", content)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Scan every file the session wrote; any secret found fails the session."""
+    """Scan every file the session wrote; any secret found fails the session.
+
+    A worker hands its hits to the controller (``workeroutput``), whose temporary
+    folder holds the workers' folders: the controller scans the files once, for all.
+    """
+    if _is_worker(session.config):
+        session.config.workeroutput["secret_hits"] = list(SCAN.hits)  # type: ignore[attr-defined]
+        return
     factory = getattr(session.config, "_tmp_path_factory", None)
     files = SCAN.folder(factory.getbasetemp()) if factory is not None else 0
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -151,3 +181,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for hit in SCAN.hits[:50]:
                 reporter.write_line(f"secret scan: {hit}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker ended; add the secrets it found to the controller's scan."""
+    SCAN.hits.extend(getattr(node, "workeroutput", {}).get("secret_hits", []))

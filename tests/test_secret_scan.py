@@ -40,14 +40,21 @@ def test_a_secret_in_a_file_or_in_output_is_found_and_a_secret_file_is_not(
     assert any(hit.endswith("Authorization: Bearer ***") for hit in scan.hits)
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
 def test_a_test_that_prints_a_secret_fails_the_session(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
 ) -> None:
-    """In a process of its own: its scan and its findings stay out of this session's."""
+    """In a process of its own: its scan and its findings stay out of this session's.
+
+    With pytest-xdist (as ``make test`` runs), a leak in a worker's captured output, in a
+    command's output and in a file under a worker's temporary folder each fail the session.
+    """
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))
     pytester.makeconftest("from tests.conftest import *  # noqa: F403\n")
     pytester.makepyfile(
         test_leak="""
+        import click
+        from click.testing import CliRunner
         from tests.mail.smtp_server import PASSWORD
 
         def test_prints_the_smtp_password():
@@ -55,11 +62,27 @@ def test_a_test_that_prints_a_secret_fails_the_session(
 
         def test_clean():
             print("nothing to see")
+
+        def test_a_command_shows_the_password():
+            command = click.Command("show", callback=lambda: click.echo("pass " + PASSWORD))
+            CliRunner().invoke(command, [])
+
+        def test_writes_the_password(tmp_path):
+            (tmp_path / "smtp.log").write_text("AUTH " + PASSWORD)
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    try:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *workers)
+    finally:  # this session's own scan reads pytester's folder too
+        for leaked in pytester.path.rglob("smtp.log"):
+            leaked.unlink()
+    result.assert_outcomes(passed=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["secret scan: *test_prints_the_smtp_password* holds a secret*"])
     hits = [line for line in result.outlines if "holds a secret" in line]
-    assert len(hits) == 1 and "9f2c" not in hits[0]  # named, never printed whole
+    where = sorted(line.split("secret scan: ", 1)[1].split(": holds")[0] for line in hits)
+    assert [w.rsplit("/", 1)[-1] if "smtp.log" in w else w for w in where] == [
+        "smtp.log",
+        "test_leak.py::test_a_command_shows_the_password (command output)",
+        "test_leak.py::test_prints_the_smtp_password (Captured stdout call)",
+    ], hits
+    assert not any("9f2c" in hit for hit in hits)  # named, never printed whole

@@ -6,7 +6,11 @@ from an empty source (``tracker source drop``), runs ``tracker sync`` in a child
 process, kills it with SIGKILL at a seeded random moment (after a random number of
 committed batches plus a random fraction of the next one, or before the first commit),
 changes the CRM while it is down, reruns to completion and compares the store with the
-sandbox's truth. The trial log says where each kill landed."""
+sandbox's truth. The trial log says where each kill landed.
+
+The trials run in groups of five, each group a test with its own sandbox and store, so
+that ``make test`` (pytest-xdist) spreads them over the cores; trial ``n`` has the same
+seed whichever group runs it."""
 
 from __future__ import annotations
 
@@ -32,7 +36,12 @@ from tests.connectors.salesforce.test_cli import write_config as write_salesforc
 pytestmark = pytest.mark.slow
 
 TRIALS = int(os.environ.get("TRACKER_FAULT_TRIALS", "20"))
+GROUP = 5
+GROUPS = [range(first, min(first + GROUP, TRIALS)) for first in range(0, TRIALS, GROUP)]
 BATCH = 200
+by_group = pytest.mark.parametrize(
+    "trials", GROUPS, ids=[f"trials {g.start}-{g.stop - 1}" for g in GROUPS]
+)
 
 
 @dataclass
@@ -66,15 +75,15 @@ def _tracker(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_trials(target: Target, seed: int) -> list[str]:
-    """The trials; returns their log (one line each)."""
+def run_trials(target: Target, seed: int, trials: range) -> list[str]:
+    """The trials numbered ``trials``; returns their log (one line each)."""
     log: list[str] = []
     killed = 0
     batches = max(target.total // BATCH, 1)
-    for trial in range(TRIALS):
+    for trial in trials:
         rng = random.Random(seed * 1000 + trial)
         config = target.config_for(trial)
-        if trial:  # back to an empty source: every trial is a whole first sync
+        if trial != trials.start:  # back to an empty source: each trial is a first sync
             dropped = _tracker(config, "source", "drop", target.source, "--yes")
             assert dropped.returncode == 0, dropped.stderr
             assert target.stored() == 0
@@ -107,12 +116,13 @@ def run_trials(target: Target, seed: int) -> list[str]:
         )
         assert done.returncode == 0, (log, done.stderr)
         assert differences == [], (log, differences[:5])
-    assert killed >= TRIALS * 3 // 4, log  # the kills landed while syncs ran
+    assert killed >= -(-len(trials) * 3 // 4), log  # the kills landed while syncs ran
     return log
 
 
+@by_group
 def test_salesforce_rest_and_bulk_killed_at_random_points(
-    harness_factory: Callable[..., Harness],
+    harness_factory: Callable[..., Harness], trials: range
 ) -> None:
     h = harness_factory(deals=1400, seed=23)
     h.sb.set_budget("sf", total=10_000_000)
@@ -141,10 +151,13 @@ def test_salesforce_rest_and_bulk_killed_at_random_points(
         change,
         len(h.sb.deal_ids("sf")),
     )
-    print("\n".join(run_trials(target, seed=23)))
+    print("\n".join(run_trials(target, seed=23, trials=trials)))
 
 
-def test_hubspot_killed_at_random_points(portal_factory: Callable[..., Portal]) -> None:
+@by_group
+def test_hubspot_killed_at_random_points(
+    portal_factory: Callable[..., Portal], trials: range
+) -> None:
     portal = portal_factory(deals=3000)
     config = portal.tmp / "tracker.toml"
     write_hubspot_config(portal, config, batch_size=BATCH)
@@ -163,4 +176,4 @@ def test_hubspot_killed_at_random_points(portal_factory: Callable[..., Portal]) 
         change,
         len(portal.sb.deal_ids("hubspot")),
     )
-    print("\n".join(run_trials(target, seed=31)))
+    print("\n".join(run_trials(target, seed=31, trials=trials)))
