@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,7 @@ NY = ZoneInfo("America/New_York")
         ("USD 1,200", 1200.0),
         ("€ 99", 99.0),
         ("(1,200.00)", -1200.0),
+        ("(1,234.56)", -1234.56),  # both parentheses off, nothing more
         ("-3", -3.0),
         ("  ", None),
         ("", None),
@@ -41,10 +44,33 @@ def test_numbers_with_decimal_comma(text: str, expected: float) -> None:
     assert parse_number(text, "amount", decimal=",") == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "1,23", "12,34,567", "1.2.3", "nan", "inf", "1e999"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abc",
+        "1,23",
+        "12,34,567",
+        "1234,567",  # four digits before the first thousands separator
+        "1.2.3",
+        "2.,",  # passes the pattern, not float()
+        "12)",  # one parenthesis is not a negative amount
+        "(12",
+        "nan",
+        "inf",
+        "1e999",
+    ],
+)
 def test_bad_numbers_name_the_column(text: str) -> None:
-    with pytest.raises(RowError, match=r"^close_value: '.*' is not a (finite )?number"):
+    with pytest.raises(RowError) as caught:
         parse_number(text, "close_value")
+    assert str(caught.value).startswith(f"close_value: {text!r} is not a number")
+
+
+def test_a_number_too_large_for_a_float_is_refused_as_not_finite() -> None:
+    digits = "9" * 400  # float() gives inf
+    with pytest.raises(RowError) as caught:
+        parse_number(digits, "close_value")
+    assert str(caught.value) == f"close_value: {digits!r} is not a finite number"
 
 
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
@@ -59,6 +85,44 @@ def test_dates_are_local_to_the_org() -> None:
     assert parse_date("31/03/2026", "c", "%d/%m/%Y", NY) == date(2026, 3, 31)
     assert parse_date(datetime(2026, 4, 1, 1, 30, tzinfo=UTC), "c", None, NY) == date(2026, 3, 31)
     assert parse_date("", "c", None, NY) is None
+
+
+@pytest.fixture
+def machine_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this process's local time zone (``TZ``); the original is restored after."""
+
+    def use(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_naive_datetime_cell_is_already_local_to_the_org(
+    machine_zone: Callable[[str], None],
+) -> None:
+    """A spreadsheet's date cell (naive) keeps its calendar date, whatever the machine's."""
+    machine_zone("UTC")
+    berlin = ZoneInfo("Europe/Berlin")
+    assert parse_date(datetime(2026, 3, 31, 23, 30), "c", None, berlin) == date(2026, 3, 31)
+    assert parse_date(datetime(2026, 3, 31, 0, 30), "c", None, NY) == date(2026, 3, 31)
+
+
+def test_datetimes_are_utc_whatever_the_machine_zone(
+    machine_zone: Callable[[str], None],
+) -> None:
+    machine_zone("Asia/Tokyo")
+    parsed = parse_datetime("2026-03-31T10:00:00+02:00", "c", None, NY)
+    assert parsed is not None and parsed.tzinfo is UTC
+    assert parsed.isoformat() == "2026-03-31T08:00:00+00:00"
+
+
+def test_a_bad_datetime_names_its_column() -> None:
+    with pytest.raises(RowError) as caught:
+        parse_datetime("soon", "Created On", None, NY)
+    assert str(caught.value).startswith("Created On: 'soon' is not a date")
 
 
 def test_datetimes_become_utc() -> None:

@@ -139,6 +139,27 @@ def test_the_source_currency_is_the_default_and_is_upper_cased() -> None:
     assert (deal.currency, deal.amount_reporting) == ("GBP", 12.5)
 
 
+def test_a_european_export_reads_every_amount_with_its_decimal_comma() -> None:
+    m = mapper(EVERY_COLUMN, decimal_separator=",", date_format="%d/%m/%Y")
+    deal = m.map(
+        {
+            "Deal ID": "E1",
+            "Deal Stage": "Proposal",
+            "Created On": "31/12/2026",  # Berlin midnight: 23:00 UTC the day before
+            "Value": "1.234,50",
+            "List Value": "1.500,25",
+            "Cost": "400,75",
+            "Cur": "EUR",
+        }
+    ).deal
+    assert (deal.created_at, deal.amount, deal.list_amount, deal.cost_amount) == (
+        datetime(2026, 12, 30, 23, tzinfo=UTC),
+        1234.5,
+        1500.25,
+        400.75,
+    )
+
+
 def test_unmapped_fields_stay_empty_even_beside_extra_cells() -> None:
     # csv.DictReader puts the cells beyond the header under the key None
     m = mapper({"id": "id", "stage": "stage"})
@@ -156,6 +177,31 @@ def test_unmapped_fields_stay_empty_even_beside_extra_cells() -> None:
             "Deal ID: the deal id is longer than 255 characters",
         ),
         (EVERY_COLUMN, {"Deal ID": "1", "Deal Stage": ""}, "Deal Stage: the stage is blank"),
+        (
+            EVERY_COLUMN,
+            {"Deal ID": "x" * 255, "Deal Stage": ""},  # 255 characters is a valid id
+            "Deal Stage: the stage is blank",
+        ),
+        (
+            EVERY_COLUMN,
+            {"Deal ID": "1", "Deal Stage": "Open", "Created On": "soon"},
+            "Created On: 'soon' is not a date",
+        ),
+        (
+            EVERY_COLUMN,
+            {"Deal ID": "1", "Deal Stage": "Open", "Value": "ten"},
+            "Value: 'ten' is not a number",
+        ),
+        (
+            EVERY_COLUMN,
+            {"Deal ID": "1", "Deal Stage": "Open", "List Value": "ten"},
+            "List Value: 'ten' is not a number",
+        ),
+        (
+            EVERY_COLUMN,
+            {"Deal ID": "1", "Deal Stage": "Open", "Cost": "ten"},
+            "Cost: 'ten' is not a number",
+        ),
         (
             EVERY_COLUMN,
             {"Deal ID": "1", "Deal Stage": "Closed Won", "Value": "1"},
