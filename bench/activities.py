@@ -13,9 +13,10 @@ Run ``.venv/bin/python bench/activities.py [--activities 1000000]
 
   - the full sync (``activities = true``) into a SQLite store: activities/s, API calls;
   - the same pages read by a bare ``requests`` + ``json`` loop (Salesforce: ``queryAll``
-    keyset pages of Account, Opportunity, Task and Event; HubSpot: the company, deal (with
-    line items), call, meeting and email list pages with their inline associations, and
-    the archived listings), and the ratio of the two durations (target ≤ 2.0):
+    keyset pages of Account, Opportunity, Task and Event; HubSpot: pipelines, owners, the
+    newest-stamp search of each type, the company, deal (with line items), call, meeting
+    and email list pages with their inline associations, and the archived listings), and
+    the ratio of the two durations (target ≤ 2.0):
     ``--repeat`` alternating rounds, the fastest of each, with the CPU-time ratio beside;
   - an incremental sync after 1 % of the activities changed: its API calls as a share of
     the full sync's (target ≤ 2 %), with the requests per endpoint (from the sandbox's
@@ -35,11 +36,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +166,19 @@ def bare_hubspot(url: str) -> dict[str, int]:
             yield body["results"]
             after = body["paging"]["next"]["after"] if "paging" in body else None
 
+    s.get(f"{url}/crm/v3/pipelines/deals", timeout=60).json()
+    for archived in ("false", "true"):
+        s.get(f"{url}/crm/v3/owners/", params={"limit": 500, "archived": archived}, timeout=60)
+    counts["calls"] += 3
+    # the newest hs_lastmodifieddate of each type, noted before its backfill
+    newest = {
+        "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "DESCENDING"}],
+        "properties": ["hs_lastmodifieddate"],
+        "limit": 1,
+    }
+    for object_type in ("deals", "companies", *ACTIVITY_TYPES):
+        counts["calls"] += 1
+        s.post(f"{url}/crm/v3/objects/{object_type}/search", json=newest, timeout=60).json()
     for _ in pages("companies", {"properties": mapper.company_properties()}):
         pass
     query = {"properties": mapper.deal_properties(), "associations": ["companies", "line_items"]}
@@ -294,7 +309,11 @@ def bench_crm(crm: str, args: argparse.Namespace, tmp: str) -> dict[int, float]:
         db = str(Path(tmp) / f"{crm}{len(rounds.syncs) - 1}.db")  # the latest round's
         changed = len(sb.update_activities(crm, n=max(live // 100, 1)))
         if crm == "hubspot":  # the same changes, from a copy of the same full sync
-            shutil.copyfile(db, f"{db}.hourly")
+            with (
+                closing(sqlite3.connect(db)) as src,
+                closing(sqlite3.connect(f"{db}.hourly")) as dst,
+            ):
+                src.backup(dst)  # the WAL's last commits included (a file copy misses them)
             incremental(sb, crm, f"{db}.hourly", full["calls"], changed, "sync-hourly")
         incremental(sb, crm, db, full["calls"], changed, "sync")
     return {args.activities: max(f["max_rss_mb"] for f in rounds.syncs)}
