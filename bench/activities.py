@@ -20,7 +20,8 @@ Run ``.venv/bin/python bench/activities.py [--activities 1000000]
     ``--repeat`` alternating rounds, the fastest of each, with the CPU-time ratio beside;
   - an incremental sync after 1 % of the activities changed: its API calls as a share of
     the full sync's (target ≤ 2 %), with the requests per endpoint (from the sandbox's
-    counters); HubSpot twice, for the same changes from copies of the same full sync:
+    counters; Salesforce composite subrequests are counted there by their own endpoint,
+    though toward the API limit only the composite call counts); HubSpot twice, for the same changes from copies of the same full sync:
     with ``archived_every_minutes = 60`` (the archived listing skipped: the full sync
     listed them minutes ago), then with archived objects listed on every sync (the
     default: deletions exact on every run);
@@ -28,6 +29,7 @@ Run ``.venv/bin/python bench/activities.py [--activities 1000000]
     smallest); a size equal to ``--activities`` takes the full sync's rounds (their
     highest peak) instead of syncing again.
 
+``--crm``: one CRM only. ``make bench`` (``run_all.py``) runs it with the defaults.
 Rate budgets are raised for the loopback sandbox (the real ones are in the docs).
 """
 
