@@ -24,7 +24,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from connectors.salesforce.budget import ReplicationWindowError
@@ -135,6 +136,12 @@ def event_activity(rec: Record) -> ActivityRecord:
 MAPPERS = {"Task": task_activity, "Event": event_activity}
 
 
+def _mapped(
+    mapper: Callable[[Record], ActivityRecord], records: list[Record]
+) -> list[ActivityRecord]:
+    return [mapper(r) for r in records]
+
+
 def activity_reads(run: SalesforceRun) -> list[Read]:
     """What the sync's opening composite call may read for the activities: each pass's
     first page and each ``getDeleted`` window (once the passes have a cursor), so an
@@ -166,13 +173,14 @@ def activity_batches(run: SalesforceRun) -> Iterator[Batch]:
             overlap=run.overlap,
             since=run.s.since_datetime,
             page_size=run.s.page_size,
+            transform=partial(_mapped, mapper),  # in the thread fetching the page
         ):
             run.cursor[key] = page.state.dump()
             if page.last and first_pass:
                 run.cursor.setdefault(f"{key}_deleted", run.cursor[key]["stamp"])
             if len(fresh) < 200_000:
                 fresh.update(r["Id"] for r in page.records)
-            yield run.batch(activities=[mapper(r) for r in page.records])
+            yield run.batch(activities=page.mapped)
     gone, need_ids = _deleted_logs(run, fresh)
     if gone:
         yield run.batch(deleted_activity_ids=gone)
