@@ -119,7 +119,7 @@ def _plan() -> Any:
     return plan
 
 
-def _keyset(s: Any, url: str, sobject: str, select: str, calls: list[int]) -> Any:
+def keyset_pages(s: Any, url: str, sobject: str, select: str, calls: list[int]) -> Any:
     """REST keyset pages of ``sobject`` (as the connector asks them), JSON-decoded."""
     base = f"{url}/services/data/v{API}/queryAll/"
     where = ""
@@ -146,9 +146,9 @@ def child_bare(url: str) -> dict[str, Any]:
     t = time.perf_counter()
     deals = lines = 0
     calls = [0]
-    for _ in _keyset(s, url, "Account", plan.account_select(), calls):
+    for _ in keyset_pages(s, url, "Account", plan.account_select(), calls):
         pass
-    for records in _keyset(s, url, "Opportunity", plan.opportunity_select(), calls):
+    for records in keyset_pages(s, url, "Opportunity", plan.opportunity_select(), calls):
         deals += len(records)
         lines += sum((r["OpportunityLineItems"] or {}).get("totalSize", 0) for r in records)
     return {
@@ -166,7 +166,7 @@ def child_bulk(url: str) -> dict[str, Any]:
     jobs = f"{url}/services/data/v{API}/jobs/query"
     t = time.perf_counter()
     rest_calls = [0]
-    for _ in _keyset(s, url, "Account", _plan().account_select(), rest_calls):
+    for _ in keyset_pages(s, url, "Account", _plan().account_select(), rest_calls):
         pass
     calls = rest_calls[0]
     rows: dict[str, int] = {}

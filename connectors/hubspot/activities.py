@@ -5,10 +5,13 @@ Per object type, as for deals:
 
 * *backfill* (no state yet): the newest ``hs_lastmodifieddate`` is noted first (``since``),
   then every live record through ``GET /crm/v3/objects/{type}`` with its deal and company
-  associations inline (100 a page, ordered by id, resumable at ``after``);
+  associations inline (100 a page, ordered by id, resumable at ``after``); the next pages
+  are read in a thread (one) while the current ones are stored, and pages are gathered
+  into steps of ``batch_size`` activities (one commit each);
 * *incremental*: records modified since the saved position minus ``overlap_minutes``,
-  through ``search.changed_since`` (windows that never page past the 10,000 cap); their
-  associations through the v4 batch endpoint, up to 1,000 records a request;
+  through ``search.changed_since`` (windows that never page past the 10,000 cap, 200 a
+  page); their associations through the v4 batch endpoint, steps of at most 1,000
+  records (its maximum), so each step costs one association read per link type;
 * *archived* records (search never returns them) are listed with ``archived=true`` when
   the deals' archived listing is due, and stored deleted.
 
@@ -29,7 +32,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.hubspot.client import ACTIVITY_TYPES, ASSOCIATION_BATCH_LIMIT, HubSpotClient
+from connectors.feed import ThreadedFeed
+from connectors.hubspot.client import (
+    ACTIVITY_TYPES,
+    ASSOCIATION_BATCH_LIMIT,
+    LIST_LIMIT,
+    HubSpotClient,
+)
 from connectors.hubspot.mapping import parse_datetime
 from connectors.hubspot.search import Position, changed_since, latest_stamp
 from tracker.records import ActivityRecord, JsonDict
@@ -106,12 +115,24 @@ class Step:
 
 
 class ActivityReader:
-    """Pages of calls, meetings and emails from a saved state (see the module docstring)."""
+    """Pages of calls, meetings and emails from a saved state (see the module docstring).
 
-    def __init__(self, client: HubSpotClient, overlap_ms: int, page_records: int) -> None:
+    ``batch_records``: how many activities the backfill gathers into one step (the
+    source's ``batch_size``: fewer, larger commits); ``link_records``: how many changed
+    records an incremental step holds, one v4 association read per link type for them.
+    """
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        overlap_ms: int,
+        batch_records: int,
+        link_records: int = ASSOCIATION_BATCH_LIMIT,
+    ) -> None:
         self.client = client
         self.overlap_ms = overlap_ms
-        self.page_records = max(page_records, 1)
+        self.batch_records = max(batch_records, 1)
+        self.link_records = max(link_records, 1)
 
     def pages(self, state: JsonDict) -> Iterator[Step]:
         """Every type's changes since ``state``; each Step's ``state`` is the whole new one."""
@@ -140,15 +161,27 @@ class ActivityReader:
         pages = self.client.list_pages(
             object_type, after=after, properties=props, associations=LINKS
         )
-        for results, nxt in pages:
-            acts = [
-                activity(object_type, r, _inline(r, "deals"), _inline(r, "companies"))
-                for r in results
-            ]
-            state: JsonDict = (
-                {"after": nxt, "since": since} if nxt is not None else Position(since).as_json()
+        mapped = (
+            (
+                [
+                    activity(object_type, r, _inline(r, "deals"), _inline(r, "companies"))
+                    for r in results
+                ],
+                nxt,
             )
-            yield state, acts
+            for results, nxt in pages
+        )
+        held: list[ActivityRecord] = []
+        # the next pages are read (and mapped) in a thread while this batch is stored
+        ahead = max(self.batch_records // LIST_LIMIT, 1)
+        with ThreadedFeed([mapped], ahead=ahead, name=f"hs-{object_type}") as feed:
+            for acts, nxt in feed:
+                held += acts
+                if nxt is None:
+                    yield Position(since).as_json(), held
+                elif len(held) >= self.batch_records:
+                    yield {"after": nxt, "since": since}, held
+                    held = []
 
     def _changed(
         self, object_type: str, start: Position
@@ -157,11 +190,12 @@ class ActivityReader:
         held: list[JsonObj] = []
         position = start
         for page in changed_since(self.client, object_type, props, start):
-            held += page.results
-            position = page.position
-            if len(held) >= self.page_records:
+            # a step never holds more than one association read's worth of records
+            if held and len(held) + len(page.results) > self.link_records:
                 yield position, self._linked(object_type, held)
                 held = []
+            held += page.results
+            position = page.position
         yield position, self._linked(object_type, held)
 
     def _linked(self, object_type: str, objects: list[JsonObj]) -> list[ActivityRecord]:
@@ -169,9 +203,7 @@ class ActivityReader:
         unique = {str(o["id"]): o for o in objects}
         ids = list(unique)
         links = {
-            to: self.client.associations(object_type, to, ids, ASSOCIATION_BATCH_LIMIT)
-            if ids
-            else {}
+            to: self.client.associations(object_type, to, ids, self.link_records) if ids else {}
             for to in LINKS
         }
         return [

@@ -36,7 +36,7 @@ from typing import Any, cast
 from connectors.base import Connector, SyncContext
 from connectors.feed import ThreadedFeed
 from connectors.hubspot.activities import ActivityReader
-from connectors.hubspot.client import ASSOCIATION_BATCH_LIMIT, HubSpotClient
+from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.diagnose import diagnose
 from connectors.hubspot.mapping import Mapper, merged_ids, stage_map
 from connectors.hubspot.reader import Chunk, DealReader
@@ -328,7 +328,7 @@ class HubSpotConnector(Connector):
     def _activities(self) -> Iterator[Batch]:
         """Calls, meetings and emails changed since the cursor (``activities.py``)."""
         reader = ActivityReader(
-            self.client, int(self.hs.overlap_minutes * 60_000), ASSOCIATION_BATCH_LIMIT
+            self.client, int(self.hs.overlap_minutes * 60_000), self.hs.batch_size
         )
         saved = self._activity_mark.get("activities")
         for step in reader.pages(saved if isinstance(saved, dict) else {}):

@@ -7,8 +7,10 @@
   (``IsArchived``: events and closed tasks older than a year, which ``query`` leaves out),
   so a backfill reads the whole history, and the recycle bin (``IsDeleted``).
 * Deletions: records arriving with ``IsDeleted``, plus ``getDeleted`` per object for the
-  window since the last sync (purged rows); on ``--reconcile`` or when the log no longer
-  reaches back, the complete set of live Task and Event Ids.
+  window since the last sync (purged rows); on an incremental sync those windows and each
+  pass's first page come with the sync's opening composite call (``activity_reads``); on
+  ``--reconcile`` or when the log no longer reaches back, the complete set of live Task
+  and Event Ids.
 * A Task's kind comes from ``TaskSubtype`` (``Call`` → call, ``Email``/``ListEmail`` →
   email, anything else → task); an Event is a meeting. What an activity is about:
   ``WhatId`` when it is an Opportunity (key prefix ``006``); the account is ``AccountId``
@@ -22,11 +24,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from connectors.salesforce.budget import ReplicationWindowError
+from connectors.salesforce.composite import Read, ask_deleted
 from connectors.salesforce.mapping import Record, _date, _num, parse_datetime
 from connectors.salesforce.streams import iter_query, keyset_pages
 from tracker.records import ActivityRecord, Batch
@@ -72,6 +75,8 @@ STREAMS = (
     ("task", "Task", ", ".join(TASK_FIELDS)),
     ("event", "Event", ", ".join(EVENT_FIELDS)),
 )
+#: the passes that start at ``since_datetime`` on a first sync
+SINCE_KEYS = ("opp", *(key for key, _, _ in STREAMS))
 TASK_KINDS = {"Call": "call", "Email": "email", "ListEmail": "email"}
 OPPORTUNITY_PREFIX = "006"
 ACCOUNT_PREFIX = "001"
@@ -131,6 +136,28 @@ def event_activity(rec: Record) -> ActivityRecord:
 MAPPERS = {"Task": task_activity, "Event": event_activity}
 
 
+def _mapped(
+    mapper: Callable[[Record], ActivityRecord], records: list[Record]
+) -> list[ActivityRecord]:
+    return [mapper(r) for r in records]
+
+
+def activity_reads(run: SalesforceRun) -> list[Read]:
+    """What the sync's opening composite call may read for the activities: each pass's
+    first page and each ``getDeleted`` window (once the passes have a cursor), so an
+    incremental sync makes none of these calls on its own."""
+    deleted: list[Read] = []
+    pages: list[Read] = []
+    for key, sobject, select in STREAMS:
+        if run.state(key) is None:
+            continue
+        window = run.deleted_window(estimate=True, key=f"{key}_deleted")
+        if window is not None:
+            deleted.append(ask_deleted(sobject, *window))
+        pages.append(run.first_page(key, sobject, select))
+    return [*deleted, *pages]
+
+
 def activity_batches(run: SalesforceRun) -> Iterator[Batch]:
     """Every Task and Event changed since the cursor, then the activity deletions."""
     fresh: set[str] = set()
@@ -146,13 +173,14 @@ def activity_batches(run: SalesforceRun) -> Iterator[Batch]:
             overlap=run.overlap,
             since=run.s.since_datetime,
             page_size=run.s.page_size,
+            transform=partial(_mapped, mapper),  # in the thread fetching the page
         ):
             run.cursor[key] = page.state.dump()
             if page.last and first_pass:
                 run.cursor.setdefault(f"{key}_deleted", run.cursor[key]["stamp"])
             if len(fresh) < 200_000:
                 fresh.update(r["Id"] for r in page.records)
-            yield run.batch(activities=[mapper(r) for r in page.records])
+            yield run.batch(activities=page.mapped)
     gone, need_ids = _deleted_logs(run, fresh)
     if gone:
         yield run.batch(deleted_activity_ids=gone)
@@ -165,13 +193,12 @@ def _deleted_logs(run: SalesforceRun, fresh: set[str]) -> tuple[list[str], bool]
     gone: set[str] = set()
     short = False
     for key, sobject, _ in STREAMS:
-        since = parse_datetime(run.cursor.get(f"{key}_deleted"))
-        if since is None:
+        window = run.deleted_window(key=f"{key}_deleted")
+        if window is None:
             continue
-        start = since - run.overlap
-        end = max(run.now, start) + timedelta(minutes=1)
+        start, end = window
         try:
-            body = run.client.deleted(sobject, start, end)
+            body = run.client.deleted(sobject, start, end, reuse_until=run.now)
         except ReplicationWindowError as exc:
             log.warning("salesforce %s: %s; comparing activity Id sets", run.name, exc)
             short = True

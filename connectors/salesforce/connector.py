@@ -38,7 +38,7 @@ from typing import Any, cast
 import requests
 
 from connectors.base import Connector, SyncContext
-from connectors.salesforce.activities import activity_batches
+from connectors.salesforce.activities import SINCE_KEYS, activity_batches, activity_reads
 from connectors.salesforce.backfill import Backfill
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.composite import Read, ask_deleted, ask_describe, ask_query
@@ -291,22 +291,27 @@ class SalesforceRun:
             window = self.deleted_window(estimate=True)
             if window is not None:
                 reads.append(ask_deleted("Opportunity", *window))
+        if self.s.activities:
+            reads += activity_reads(self)
         client.prefetch(reads)
 
     def first_page(self, key: str, sobject: str, select: str) -> Read:
         """The first keyset query ``pages(key, ...)`` will make."""
-        since = self.s.since_datetime if key == "opp" else None
+        since = self.s.since_datetime if key in SINCE_KEYS else None
         where = lower_bound(self.state(key), self.overlap, since)
         soql = keyset_soql(sobject, select, where, self.s.page_size)
         return ask_query(soql, include_deleted=True)
 
-    def deleted_window(self, *, estimate: bool = False) -> tuple[datetime, datetime] | None:
-        """The getDeleted window since the last sync (None: no deletion read yet).
+    def deleted_window(
+        self, *, estimate: bool = False, key: str = "deleted"
+    ) -> tuple[datetime, datetime] | None:
+        """The getDeleted window since the last sync (None: no deletion read yet); ``key``:
+        where the cursor keeps its start (``task_deleted``, ``event_deleted`` for activities).
 
         ``estimate``: before any answer, the server's time is guessed from the local clock
         and the offset seen last time (None when there is none).
         """
-        since = parse_datetime(self.cursor.get("deleted"))
+        since = parse_datetime(self.cursor.get(key))
         if since is None:
             return None
         start = since - self.overlap

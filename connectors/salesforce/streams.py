@@ -23,7 +23,7 @@ used and later pages ask for that many records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,6 +73,8 @@ class Page:
     records: list[Record]
     state: StreamState
     last: bool
+    mapped: Any = None
+    """``transform(records)`` when ``keyset_pages`` was given one (done in its thread)."""
 
 
 def lower_bound(state: StreamState | None, overlap: timedelta, since: datetime | None) -> str:
@@ -106,35 +108,40 @@ def keyset_pages(
     since: datetime | None,
     page_size: int,
     include_deleted: bool = True,
+    transform: Callable[[list[Record]], Any] | None = None,
 ) -> Iterator[Page]:
     """Walk ``sobject`` in (SystemModstamp, Id) order from ``state``; one Page per query.
 
     The last page (``last=True``, possibly empty) carries the completed state.
+    ``transform`` (the mapping) runs on each page in the thread that fetches it, so a page
+    is mapped while the caller stores the one before.
     """
     resuming = state is not None and not state.done
     start = state.start if resuming and state is not None and state.start else now
     high: datetime | None = state.stamp if resuming and state is not None else None
     limit = page_size
 
-    def fetch(where: str, limit: int) -> tuple[list[Record], bool]:
+    def fetch(where: str, limit: int) -> tuple[list[Record], bool, Any]:
         soql = keyset_soql(sobject, select, where, limit)
         result = client.query(soql, include_deleted=include_deleted)
         records = list(result.get("records", ()))
         complete_children(client, records)
-        return records, bool(result.get("done", True))
+        mapped = transform(records) if transform is not None else None
+        return records, bool(result.get("done", True)), mapped
 
     # the next page is fetched while the caller maps and stores this one
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sf-prefetch") as pool:
-        pending: Future[tuple[list[Record], bool]] = pool.submit(
+        pending: Future[tuple[list[Record], bool, Any]] = pool.submit(
             fetch, lower_bound(state, overlap, since), limit
         )
         while True:
-            records, done = pending.result()
+            records, done, mapped = pending.result()
             if done and len(records) < limit:
                 if records:
                     high = parse_datetime(records[-1]["SystemModstamp"])
                 final_stamp = min(start, high) if high is not None else _previous(state, start)
-                yield Page(records, StreamState(stamp=final_stamp, start=None, done=True), True)
+                final = StreamState(stamp=final_stamp, start=None, done=True)
+                yield Page(records, final, True, mapped)
                 return
             if not records:
                 raise SourceError(f"Salesforce {sobject}: an empty page that is not the last")
@@ -148,7 +155,7 @@ def keyset_pages(
             position = StreamState(stamp=high, id=tail["Id"], start=start, done=False)
             pending = pool.submit(fetch, lower_bound(position, overlap, since), limit)
             try:
-                yield Page(records, position, False)
+                yield Page(records, position, False, mapped)
             except GeneratorExit:
                 pending.cancel()
                 raise

@@ -7,10 +7,12 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 
 from tests.connectors.salesforce.conftest import SANDBOX_NOW, Harness
 from tests.connectors.store_truth import activity_differences
+from tracker.sync import load_cursor, save_cursor
 
 
 def _acts(h: Harness) -> list[str]:
@@ -106,3 +108,35 @@ def test_archived_activities_are_left_out_of_query_but_not_query_all(
     assert execute(db, soql, include_deleted=True).records()
     cutoff = SANDBOX_NOW - timedelta(days=365)
     assert all(r["CompletedDateTime"] < cutoff for r in db.rows["Task"].values() if r["IsArchived"])
+
+
+@pytest.mark.parametrize(("shift", "calls"), [(0, 2), (-3600, 5)])
+def test_an_incremental_sync_reads_activity_deletions_in_the_composite_calls(
+    harness_factory: Callable[..., Harness], shift: float, calls: int
+) -> None:
+    # the Task and Event getDeleted windows and first pages ride in the opening composite
+    # calls (two: seven queries, five a call), so the sync makes no other call; when the
+    # server's clock moved past the guessed window end (the saved offset an hour short),
+    # each getDeleted (Opportunity, Task, Event) goes alone, and the result is the same
+    h = harness_factory(deals=120, activities_per_deal=5)
+    assert h.sync(activities=True).outcome == "ok"
+    with h.store.engine.begin() as conn:
+        cursor = load_cursor(conn, "sf")
+        assert cursor is not None and isinstance(cursor.get("skew"), int | float)
+        save_cursor(conn, "sf", {**cursor, "skew": cursor["skew"] + shift})
+    pool = h.sb.activity_ids("salesforce")[::7]  # tasks and events
+    changed = h.sb.update_activities("salesforce", pool[:4])
+    purged = h.sb.purge_activities("salesforce", [pool[5], pool[-1]])
+    h.sb.advance_clock(90)
+    h.sb.counters.reset()
+    result = h.sync(activities=True)
+    assert result.outcome == "ok", result.error
+    assert result.api_calls == calls
+    requests = h.sb.counters.snapshot()["requests"]
+    assert requests["salesforce.composite"] == 2
+    assert requests["salesforce.deleted"] == 3 + (calls - 2)  # 3 subrequests, + direct ones
+    assert _acts(h) == [] and h.differences() == []
+    for i in changed:
+        assert _count(h, f"external_id = '{i}' AND subject LIKE '%(edited)'") == 1
+    for i in purged:  # only getDeleted tells of these
+        assert _count(h, f"external_id = '{i}' AND is_deleted = 1") == 1
