@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
-.PHONY: install test lint typecheck pytest demo bench mutate mutate-score clean
+.PHONY: install test lint typecheck pytest demo bench mutate mutate-survivors mutate-score clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ mutate: $(MUTATE_STAMP)
 		"not set: the PostgreSQL-only writer code has no tests (docs/mutation.md)" >&2
 	nice -n 19 $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS)
 	$(BIN)/python -m tests.mutation_score --survivors
+
+# the mutants not killed last time, again by name (after new tests)
+mutate-survivors: $(MUTATE_STAMP)
+	@names="$$($(BIN)/python -m tests.mutation_score --names)"; \
+	if [ -z "$$names" ]; then echo "no surviving mutants to re-run"; \
+	else $(MAKE) mutate MUTANTS="$$names"; fi
 
 mutate-score:
 	$(BIN)/python -m tests.mutation_score --survivors

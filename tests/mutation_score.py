@@ -1,11 +1,12 @@
 """Mutation score per module from mutmut's results in ``mutants/`` (``make mutate``).
 
-    python -m tests.mutation_score [--survivors]
+    python -m tests.mutation_score [--survivors | --names]
 
 One row per module (``tracker/goals/`` as one): mutants, killed, survived, no tests (no
 selected test reaches the function: a survivor too), timeout, other, not yet checked, and
 the score = killed ÷ checked. ``--survivors`` lists every mutant not killed, by name, for
-``mutmut show NAME`` and docs/mutation.md.
+``mutmut show NAME`` and docs/mutation.md; ``--names`` prints only their names, on one
+line (``make mutate-survivors`` re-runs them after new tests).
 """
 
 from __future__ import annotations
@@ -37,12 +38,24 @@ def collect(root: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+def _not_killed(results: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    return [
+        (status, name)
+        for statuses in results.values()
+        for name, status in statuses.items()
+        if status not in ("killed", "not checked")
+    ]
+
+
 def main(argv: list[str]) -> int:
     """Print the per-module table (and the survivors with ``--survivors``)."""
     results = collect(Path("mutants"))
     if not results:
-        print("no results in mutants/: run `make mutate` first")
+        print("no results in mutants/: run `make mutate` first", file=sys.stderr)
         return 1
+    if "--names" in argv:
+        print(" ".join(name for _, name in _not_killed(results)))
+        return 0
     print(f"{'module':34} {'mutants':>7} " + " ".join(f"{c:>11}" for c in COLUMNS) + "  score")
     for module, statuses in results.items():
         counts = Counter(statuses.values())
@@ -51,10 +64,8 @@ def main(argv: list[str]) -> int:
         cells = " ".join(f"{counts[c]:>11}" for c in COLUMNS)
         print(f"{module:34} {len(statuses):>7} {cells}  {score}")
     if "--survivors" in argv:
-        for statuses in results.values():
-            for name, status in statuses.items():
-                if status not in ("killed", "not checked"):
-                    print(f"{status:>9}  {name}")
+        for status, name in _not_killed(results):
+            print(f"{status:>9}  {name}")
     return 0
 
 
