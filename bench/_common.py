@@ -85,13 +85,24 @@ def result(
     print("BENCH " + json.dumps(row, ensure_ascii=False), flush=True)
 
 
-def print_memory_ratio(peaks: dict[int, float], name: str = "peak RSS") -> None:
-    """The largest size's peak over the smallest's (target ≤ 1.25)."""
+def bearer_session(token_env: str) -> Any:
+    """A ``requests`` session sending the token in ``token_env`` (the bare loops' client)."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {os.environ[token_env]}"
+    return session
+
+
+def print_memory_ratio(
+    peaks: dict[int, float], name: str = "peak RSS", unit: str = "deals"
+) -> None:
+    """The largest size's peak over the smallest's (target ≤ 1.25); sizes count ``unit``."""
     if len(peaks) < 2:
         return
     small, large = peaks[min(peaks)], peaks[max(peaks)]
     print(
-        f"memory ratio  {max(peaks):,} vs {min(peaks):,} deals: {large / small:.2f} "
+        f"memory ratio  {max(peaks):,} vs {min(peaks):,} {unit}: {large / small:.2f} "
         f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
     )
     result(

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 import tempfile
@@ -47,7 +46,15 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from _common import alternate_rounds, cpu_seconds, peak_rss_mb, result, run_child
+from _common import (
+    alternate_rounds,
+    bearer_session,
+    cpu_seconds,
+    peak_rss_mb,
+    print_memory_ratio,
+    result,
+    run_child,
+)
 from salesforce_sync import keyset_pages
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -120,14 +127,6 @@ def child_sync(crm: str, url: str, db: str, hourly: bool) -> dict[str, Any]:
     }
 
 
-def _session() -> Any:
-    import requests
-
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {os.environ[TOKEN_ENV]}"
-    return s
-
-
 def bare_salesforce(url: str) -> dict[str, int]:
     """Keyset ``queryAll`` pages of Account, Opportunity, Task and Event, JSON-decoded."""
     from connectors.salesforce.activities import STREAMS
@@ -135,7 +134,7 @@ def bare_salesforce(url: str) -> dict[str, int]:
 
     plan = FieldPlan(cost="Unit_Cost__c", segment="Segment__c")
     plan.multi_currency = True
-    s, calls, counts = _session(), [0], {"deals": 0, "activities": 0}
+    s, calls, counts = bearer_session(TOKEN_ENV), [0], {"deals": 0, "activities": 0}
     for _ in keyset_pages(s, url, "Account", plan.account_select(), calls):
         pass
     for records in keyset_pages(s, url, "Opportunity", plan.opportunity_select(), calls):
@@ -153,7 +152,7 @@ def bare_hubspot(url: str) -> dict[str, int]:
     from connectors.hubspot.client import ACTIVITY_TYPES
     from connectors.hubspot.mapping import Mapper, stage_map
 
-    s = _session()
+    s = bearer_session(TOKEN_ENV)
     settings = _settings("hubspot", url, str(Path(tempfile.gettempdir()) / "actbench_unused.db"))
     mapper = Mapper(settings.source("src"), settings.tracker, stage_map([]))
     counts = {"deals": 0, "activities": 0, "calls": 0}
@@ -332,19 +331,8 @@ def memory(crm: str, sizes: list[int], peaks: dict[int, float], tmp: str) -> Non
                     "max_rss_mb"
                 ]
         print(f"memory        {n:,} activities: full sync peak RSS {peaks[n]:,.0f} MB")
-    if len(sizes) < 2:
-        return
-    small, large = peaks[min(sizes)], peaks[max(sizes)]
-    print(
-        f"memory ratio  {max(sizes):,} vs {min(sizes):,} activities: {large / small:.2f} "
-        f"({'OK' if large / small <= 1.25 else 'ABOVE TARGET'}, target ≤ 1.25)"
-    )
-    result(
-        f"{crm}: activities peak RSS",
-        f"{large:,.0f} MB at {max(sizes):,}",
-        f"{small:,.0f} MB at {min(sizes):,}",
-        large / small,
-        1.25,
+    print_memory_ratio(
+        {n: peaks[n] for n in sizes}, f"{crm}: activities peak RSS", unit="activities"
     )
 
 

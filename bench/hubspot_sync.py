@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from typing import Any
 
 from _common import (
     alternate_rounds,
+    bearer_session,
     cpu_seconds,
     peak_rss_mb,
     print_memory,
@@ -106,12 +106,9 @@ def child_sync(url: str, db: str, archived_every_minutes: float | None = None) -
 
 def child_bare(url: str) -> dict[str, Any]:
     """The backfill's requests with ``requests`` + ``json`` only: no SDK, mapping or store."""
-    import requests
-
     from connectors.hubspot.mapping import Mapper, stage_map
 
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {os.environ[TOKEN_ENV]}"
+    s = bearer_session(TOKEN_ENV)
     settings = _settings(url, str(Path(tempfile.gettempdir()) / "hsconn_unused.db"))
     mapper = Mapper(settings.source("hs"), settings.tracker, stage_map([]))
     t, cpu = time.perf_counter(), cpu_seconds()

@@ -27,7 +27,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from typing import Any
 
 from _common import (
     alternate_rounds,
+    bearer_session,
     peak_rss_mb,
     print_memory,
     print_memory_ratio,
@@ -103,14 +103,6 @@ def child_sync(url: str, db: str, bulk_threshold: int = 10**9) -> dict[str, Any]
     }
 
 
-def _session() -> Any:
-    import requests
-
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {os.environ[TOKEN_ENV]}"
-    return s
-
-
 def _plan() -> Any:
     from connectors.salesforce.mapping import FieldPlan
 
@@ -142,7 +134,7 @@ def keyset_pages(s: Any, url: str, sobject: str, select: str, calls: list[int]) 
 def child_bare(url: str) -> dict[str, Any]:
     """The backfill's REST pages with ``requests`` + ``json`` only: no SDK, mapping, store."""
     plan = _plan()
-    s = _session()
+    s = bearer_session(TOKEN_ENV)
     t = time.perf_counter()
     deals = lines = 0
     calls = [0]
@@ -162,7 +154,7 @@ def child_bare(url: str) -> dict[str, Any]:
 def child_bulk(url: str) -> dict[str, Any]:
     """The same rows through Bulk API 2.0 query jobs (CSV), with ``requests`` only; the
     accounts through REST pages, as the connector's Bulk backfill reads them."""
-    s = _session()
+    s = bearer_session(TOKEN_ENV)
     jobs = f"{url}/services/data/v{API}/jobs/query"
     t = time.perf_counter()
     rest_calls = [0]

@@ -133,20 +133,16 @@ def _scanned_invoke(self: CliRunner, *args: Any, **kwargs: Any) -> Result:
 CliRunner.invoke = _scanned_invoke  # type: ignore[method-assign]
 
 
-def _is_worker(config: pytest.Config) -> bool:
-    """True in a pytest-xdist worker (``make test`` runs the suite on several)."""
-    return hasattr(config, "workerinput")
-
-
 IN_WORKER = False
-"""Set at configure time: this process is a pytest-xdist worker (not its controller, nor
-a pytest a test starts, which inherits the worker's environment)."""
+"""Set at configure time: this process is a pytest-xdist worker (``make test`` runs the
+suite on several), not its controller, nor a pytest a test starts (which inherits the
+worker's environment)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Note whether this process is a pytest-xdist worker."""
     global IN_WORKER
-    IN_WORKER = _is_worker(config)
+    IN_WORKER = hasattr(config, "workerinput")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -168,7 +164,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     A worker hands its hits to the controller (``workeroutput``), whose temporary
     folder holds the workers' folders: the controller scans the files once, for all.
     """
-    if _is_worker(session.config):
+    if IN_WORKER:
         session.config.workeroutput["secret_hits"] = list(SCAN.hits)  # type: ignore[attr-defined]
         return
     factory = getattr(session.config, "_tmp_path_factory", None)
